@@ -1,0 +1,219 @@
+"""The sandboxed child: runs the student's definitions and answers calls.
+
+This module runs only inside a child forked by the zygote. It trusts what the grader sends
+and trusts nothing it computes: every reply is plain data built by :mod:`wire`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import io
+import os
+import random
+import socket
+import sys
+import tempfile
+import traceback
+import types
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grader.sandbox import confine, wire
+
+__all__ = ["run_child"]
+
+_MAX_MESSAGE = 600
+
+
+class CappedOutput(io.TextIOBase):
+    """A text stream that keeps at most ``cap`` characters and drops the rest."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        room = self.cap - self.size
+        if room > 0:
+            piece = s[:room]
+            self.parts.append(piece)
+            self.size += len(piece)
+        if len(s) > room:
+            self.dropped = True
+        return len(s)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += "\n... (output truncated)"
+        self.parts, self.size, self.dropped = [], 0, False
+        return text
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "(the exception's message could not be formatted)"
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + "..."
+    return text
+
+
+def _student_frame(exc: BaseException) -> tuple[str, int, str] | None:
+    """The innermost traceback frame that is in student code: (cell, line, function)."""
+    found = None
+    try:
+        for frame in traceback.extract_tb(exc.__traceback__, limit=200):
+            if frame.filename.startswith("<cell "):
+                found = (frame.filename[6:-1], frame.lineno or 0, frame.name)
+    except BaseException:
+        return None
+    return found
+
+
+def describe_exception(exc: BaseException, namespace: dict[str, Any]) -> dict[str, Any]:
+    """A plain-data description of an exception raised by student code."""
+    name = type(exc).__name__ if isinstance(type(exc).__name__, str) else "Exception"
+    message = _safe_str(exc)
+    frame = _student_frame(exc)
+    where = f"cell {frame[0]}, line {frame[1]}" if frame else ""
+    missing = getattr(exc, "name", None) if type(exc) is NameError else None
+    if isinstance(missing, str) and missing not in namespace and frame:
+        message = (
+            f"`{frame[2]}` uses the global name `{missing}`, which the notebook's definitions "
+            "do not provide; use only the function's arguments"
+        )
+    status = "memory" if isinstance(exc, MemoryError) else "exception"
+    return {"status": status, "type": name, "message": message, "where": where}
+
+
+def _signature(obj: Any) -> list[Any]:
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return [0, 0, True]
+    pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(1 for p in pos if p.default is p.empty)
+    return [len(pos), required, any(p.kind == p.VAR_POSITIONAL for p in params)]
+
+
+def _import_warning(exc: BaseException, source: str) -> str:
+    if isinstance(exc, ModuleNotFoundError) and isinstance(exc.name, str):
+        return f"import of '{exc.name}' failed: module not installed"
+    first = source.strip().splitlines()[0][:80] if source.strip() else source
+    return f"`{first}` failed: {type(exc).__name__}: {_safe_str(exc)}"
+
+
+def load_program(units: list[Any], namespace: dict[str, Any]) -> list[str]:
+    """Execute the program's units in order; return warnings for the units that failed."""
+    warnings: list[str] = []
+    for kind, source, cell, lineno, names in units:
+        try:
+            code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
+            exec(code, namespace)
+        except BaseException as exc:
+            if kind == "import":
+                warnings.append(_import_warning(exc, source))
+            else:
+                what = ", ".join(names) or "a definition"
+                info = describe_exception(exc, namespace)
+                warnings.append(
+                    f"cell {cell}, line {lineno}: defining {what} failed: "
+                    f"{info['type']}: {info['message']}"
+                )
+    return warnings
+
+
+def _functions(namespace: dict[str, Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for key, value in list(namespace.items())[:2000]:
+        if isinstance(key, str) and callable(value) and not isinstance(value, types.ModuleType):
+            out[key] = _signature(value)
+    return out
+
+
+class _Server:
+    def __init__(self, sock: socket.socket, limits: dict[str, Any]) -> None:
+        self.sock = sock
+        self.limits = limits
+        self.output = CappedOutput(int(limits["output_chars"]))
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self.max_bytes = int(limits["result_mb"]) * 1024 * 1024
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "load":
+            warnings = load_program(request["units"], self.namespace)
+            return {"status": "ok", "warnings": warnings, "functions": _functions(self.namespace)}
+        if op == "call":
+            # Seed the global generators so that unseeded student code gives the same verdict
+            # on every run (the seed comes from the grader and depends on the call order).
+            seed = int(request.get("seed", 0)) % (2**32)
+            np.random.seed(seed)
+            random.seed(seed)
+            return self.call(request["name"], request["args"], request["kwargs"])
+        return {"status": "exception", "type": "ProtocolError", "message": f"unknown op {op}"}
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        func = self.namespace.get(name)
+        if not callable(func):
+            return {"status": "missing", "message": f"no function `{name}` is defined"}
+        try:
+            return {"status": "ok", "value": func(*args, **kwargs)}
+        except BaseException as exc:
+            return describe_exception(exc, self.namespace)
+
+    def reply(self, response: dict[str, Any]) -> bytes:
+        response["output"] = self.output.take()
+        try:
+            return wire.encode(response, max_bytes=self.max_bytes)
+        except wire.WireError as exc:
+            return wire.encode({"status": exc.kind, "message": exc.message, "output": ""})
+        except BaseException as exc:
+            info = describe_exception(exc, self.namespace)
+            info["status"] = "unsupported"
+            info["message"] = f"the returned value could not be read: {info['message']}"
+            return wire.encode(info)
+
+    def serve(self) -> None:
+        while True:
+            frame = wire.recv_frame(self.sock, max_bytes=1 << 40)
+            if frame is None:
+                return
+            request = wire.decode(frame, max_bytes=1 << 40)
+            sys.stdout = sys.stderr = self.output
+            payload = self.reply(self.handle(request))
+            wire.send_frame(self.sock, payload)
+
+
+def run_child(chan_fd: int, workdir: str, limits: dict[str, Any]) -> NoReturn:
+    """Entry point in the forked child: confine, then serve requests until EOF."""
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        confine.reset_signals()
+        os.chdir(workdir)
+        confine.detach_stdio()
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        tempfile.tempdir = workdir
+        confine.apply_limits(limits)
+        sock = socket.socket(fileno=chan_fd)
+        _Server(sock, limits).serve()
+    except BaseException:
+        code = 70
+    os._exit(code)

@@ -1,0 +1,251 @@
+"""The grader's side of the sandbox: the zygote process and the children it forks.
+
+Only this module starts processes. Everything that comes back from a child is decoded by
+:mod:`wire` into plain data; a child that misbehaves is killed (its whole process group,
+with SIGKILL, from outside) and reported as a :class:`ChildFailure`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SandboxError
+from grader.sandbox import wire
+from grader.sandbox.limits import Limits
+
+__all__ = ["ChildFailure", "ChildProcess", "Zygote", "describe_status"]
+
+_GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(3)); "
+    "from grader.sandbox.zygote import main; main()"
+)
+# Parallelism belongs to the batch, not to numpy; a BLAS thread pool alive at fork time can
+# deadlock the child.
+_THREAD_VARS = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+_PASSED_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
+
+
+class ChildFailure(Exception):
+    """A child did not answer: ``kind`` is timeout, crash, exit, too_large or corrupt."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def describe_status(status: int | None) -> tuple[str, str]:
+    """Turn a wait status into (kind, student-facing reason)."""
+    if status is None:
+        return "crash", "the process ended without a result"
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return "exit", f"exited without a result (exit status {code})"
+    sig = -code
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = f"signal {sig}"
+    if sig == signal.SIGXCPU:
+        return "timeout", "exceeded the CPU time limit (SIGXCPU)"
+    if sig == signal.SIGXFSZ:
+        return "crash", "exceeded the file size limit (SIGXFSZ)"
+    return "crash", f"crashed ({name})"
+
+
+def _clean_env(workdir: str) -> dict[str, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir}
+    env.update({var: "1" for var in _THREAD_VARS})
+    env.update({k: os.environ[k] for k in _PASSED_VARS if k in os.environ})
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+class ChildProcess:
+    """One forked child, serving requests over its channel until killed."""
+
+    def __init__(self, pid: int, sock: socket.socket, status_fd: int, workdir: str) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.status_fd = status_fd
+        self.workdir = workdir
+        self.closed = False
+
+    def request(self, message: dict[str, Any], timeout: float, max_bytes: int) -> dict[str, Any]:
+        """Send one request and wait for its reply; kill the child on any failure."""
+        try:
+            wire.send_frame(self.sock, wire.encode(message, max_bytes=1 << 40))
+            frame = wire.recv_frame(
+                self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
+            )
+            if frame is None:
+                raise ChildFailure(*describe_status(self._kill_and_wait()))
+            reply = wire.decode(frame, max_bytes=max_bytes)
+        except TimeoutError:
+            self.kill()
+            raise ChildFailure("timeout", f"timed out after {timeout:g} s") from None
+        except wire.WireError as exc:
+            self.kill()
+            raise ChildFailure(exc.kind, exc.message) from None
+        except OSError:
+            raise ChildFailure(*describe_status(self._kill_and_wait())) from None
+        if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+            self.kill()
+            raise ChildFailure("corrupt", "the sandbox sent a malformed reply")
+        return reply
+
+    def kill(self) -> None:
+        """SIGKILL the child's whole process group."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def _kill_and_wait(self, timeout: float = 2.0) -> int | None:
+        # The channel closed: the child is dead or dying. Kill whatever is left of its group,
+        # then read the status the zygote reports when it reaps the child.
+        self.kill()
+        deadline = time.monotonic() + timeout
+        data = b""
+        while time.monotonic() < deadline:
+            import select
+
+            ready, _, _ = select.select([self.status_fd], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            chunk = os.read(self.status_fd, 64)
+            if not chunk:
+                break
+            data += chunk
+        try:
+            return int(data.decode())
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        """Kill the child, release its descriptors and remove its working directory."""
+        if self.closed:
+            return
+        self.closed = True
+        self.kill()
+        self.sock.close()
+        os.close(self.status_fd)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Zygote:
+    """A pre-warmed interpreter (numpy and helper modules imported) that forks children."""
+
+    def __init__(self, helpers: Sequence[Path] = (), *, start_timeout: float = 60.0) -> None:
+        self.helpers = [Path(h) for h in helpers]
+        self.start_timeout = start_timeout
+        self.root = tempfile.mkdtemp(prefix="grader-")
+        self.lib = os.path.join(self.root, "lib")
+        os.mkdir(self.lib)
+        for helper in self.helpers:
+            shutil.copy(helper, os.path.join(self.lib, helper.name))
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ctl: socket.socket | None = None
+        self._start()
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        log = open(os.path.join(self.root, "zygote.log"), "ab")  # noqa: SIM115
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), self.lib, _GRADER_ROOT],
+                pass_fds=[theirs.fileno()],
+                env=_clean_env(self.root),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self.root,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+            log.close()
+        ours.settimeout(self.start_timeout)
+        self._ctl = ours
+        try:
+            ready = json.loads(ours.recv(4096) or b"{}")
+        except (OSError, ValueError):
+            ready = {}
+        if not ready.get("ready"):
+            self.close()
+            raise SandboxError(f"the sandbox helper process did not start (see {self.root})")
+        ours.settimeout(10.0)
+
+    def spawn(self, limits: Limits) -> ChildProcess:
+        """Fork a fresh child with its own private working directory."""
+        with self._lock:
+            try:
+                return self._spawn(limits)
+            except (OSError, ValueError, KeyError):
+                # The zygote died (or was killed): start a new one and try once more.
+                self._stop()
+                self._start()
+                return self._spawn(limits)
+
+    def _spawn(self, limits: Limits) -> ChildProcess:
+        assert self._ctl is not None
+        workdir = tempfile.mkdtemp(prefix="box-", dir=self.root)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status_r, status_w = os.pipe()
+        try:
+            request = json.dumps({"workdir": workdir, "limits": limits.to_dict()}).encode()
+            socket.send_fds(self._ctl, [request], [theirs.fileno(), status_w])
+            reply = json.loads(self._ctl.recv(4096))
+            pid = int(reply["pid"])
+        except BaseException:
+            ours.close()
+            os.close(status_r)
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        finally:
+            theirs.close()
+            os.close(status_w)
+        return ChildProcess(pid, ours, status_r, workdir)
+
+    def _stop(self) -> None:
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def close(self) -> None:
+        """Stop the zygote (which kills its remaining children) and remove all temp files."""
+        with self._lock:
+            self._stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,277 @@
+"""The value format that crosses the sandbox boundary: data only, never pickle.
+
+A *payload* is ``MAGIC | u32 header length | header JSON | raw array buffers``. The header is
+a tagged JSON tree:
+
+- ``null``, ``true``/``false``, integers, floats (``NaN``/``Infinity`` allowed), strings;
+- ``{"l": [...]}`` a list, ``{"t": [...]}`` a tuple, ``{"d": [[key, value], ...]}`` a dict
+  with ``str`` keys;
+- ``{"a": [index, dtype, shape]}`` an ndarray whose bytes are buffer ``index``; ``dtype`` is a
+  numpy dtype string of kind bool/int/uint/float (e.g. ``"<f8"``).
+
+Both sides use the same code: the child encodes results, the grader decodes them and checks
+every field (dtype allow-list, shape against buffer size, depth, item count, total size), so a
+hostile child can at worst produce a :class:`WireError`. A *frame* on a socket is an 8-byte
+big-endian length followed by the payload.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import select
+import socket
+import struct
+import time
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "WireError",
+    "decode",
+    "encode",
+    "recv_frame",
+    "send_frame",
+]
+
+MAGIC = b"GRW1"
+MAX_DEPTH = 32
+MAX_ITEMS = 200_000
+_MAX_INT_DIGITS = 4000
+_DTYPE_RE = re.compile(r"^[<>|=]?[biuf][1248]$")
+_HEAD = struct.Struct(">I")
+_FRAME = struct.Struct(">Q")
+
+
+class WireError(Exception):
+    """A value cannot be encoded or a payload cannot be decoded.
+
+    ``kind`` is ``"unsupported"`` (a type that may not cross), ``"too_large"`` (over a size,
+    depth or count limit) or ``"corrupt"`` (a payload that does not follow the format).
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def _type_name(value: object) -> str:
+    cls = type(value)
+    module = getattr(cls, "__module__", "") or ""
+    name = getattr(cls, "__qualname__", cls.__name__)
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+class _Encoder:
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.buffers: list[bytes] = []
+        self.size = 0
+        self.items = 0
+
+    def count(self, nbytes: int = 0) -> None:
+        self.items += 1
+        self.size += nbytes + 8
+        if self.items > MAX_ITEMS:
+            raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
+        if self.size > self.max_bytes:
+            raise WireError("too_large", f"result too large: more than {self.max_bytes} bytes")
+
+    def enc(self, v: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("too_large", f"result too deeply nested (over {MAX_DEPTH} levels)")
+        if v is None or isinstance(v, (bool, np.bool_)):
+            self.count()
+            return None if v is None else bool(v)
+        if isinstance(v, (int, np.integer)):
+            return self._int(int(v))
+        if isinstance(v, (float, np.floating)):
+            self.count()
+            return float(v)
+        if isinstance(v, str):
+            self.count(len(v))
+            return str.__str__(v)
+        if isinstance(v, np.ndarray):
+            return self._array(v)
+        if isinstance(v, dict):
+            return {"d": [self._item(k, x, depth) for k, x in dict.items(v)]}
+        if isinstance(v, tuple):
+            self.count()
+            return {"t": [self.enc(x, depth + 1) for x in tuple.__iter__(v)]}
+        if isinstance(v, list):
+            self.count()
+            return {"l": [self.enc(x, depth + 1) for x in list.__iter__(v)]}
+        raise WireError("unsupported", f"unsupported return type {_type_name(v)}")
+
+    def _int(self, v: int) -> int:
+        self.count()
+        if v.bit_length() > _MAX_INT_DIGITS * 3:
+            raise WireError("too_large", "result too large: an integer with too many digits")
+        return v
+
+    def _item(self, key: object, value: Any, depth: int) -> list[Any]:
+        if not isinstance(key, str):
+            raise WireError(
+                "unsupported", f"unsupported return type: a dict key of type {_type_name(key)}"
+            )
+        self.count(len(key))
+        return [str.__str__(key), self.enc(value, depth + 1)]
+
+    def _array(self, v: np.ndarray[Any, Any]) -> dict[str, Any]:
+        if type(v) is not np.ndarray:
+            raise WireError(
+                "unsupported",
+                f"unsupported return type {_type_name(v)}: return a plain numpy array "
+                "(np.asarray(x))",
+            )
+        dt = v.dtype
+        if dt.kind not in "biuf" or dt.fields is not None or dt.subdtype is not None:
+            raise WireError(
+                "unsupported",
+                f"unsupported return type: a numpy array of dtype {dt}; "
+                "only bool, integer and float arrays can be graded",
+            )
+        self.count(int(v.nbytes))
+        if v.ndim > MAX_DEPTH:
+            raise WireError("too_large", "result too large: an array with too many dimensions")
+        index = len(self.buffers)
+        self.buffers.append(np.ascontiguousarray(v).tobytes())
+        return {"a": [index, dt.str, list(v.shape)]}
+
+
+def encode(value: Any, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
+    """Encode ``value`` as a payload; raises WireError for what may not cross."""
+    encoder = _Encoder(max_bytes)
+    tree = encoder.enc(value, 0)
+    header = json.dumps({"v": tree, "b": [len(b) for b in encoder.buffers]}).encode()
+    return b"".join([MAGIC, _HEAD.pack(len(header)), header, *encoder.buffers])
+
+
+class _Decoder:
+    def __init__(self, buffers: list[memoryview]) -> None:
+        self.buffers = buffers
+        self.items = 0
+        self.used: set[int] = set()
+
+    def dec(self, node: Any, depth: int) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            raise WireError("too_large", "result too large or too deeply nested")
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or len(node) != 1:
+            raise WireError("corrupt", "malformed value")
+        (tag, body), = node.items()
+        if tag in ("l", "t") and isinstance(body, list):
+            items = [self.dec(x, depth + 1) for x in body]
+            return items if tag == "l" else tuple(items)
+        if tag == "d" and isinstance(body, list):
+            return self._dict(body, depth)
+        if tag == "a" and isinstance(body, list) and len(body) == 3:
+            return self._array(*body)
+        raise WireError("corrupt", "malformed value")
+
+    def _dict(self, body: list[Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for pair in body:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                raise WireError("corrupt", "malformed dict")
+            out[pair[0]] = self.dec(pair[1], depth + 1)
+        return out
+
+    def _array(self, index: Any, dtype: Any, shape: Any) -> np.ndarray[Any, Any]:
+        if not (isinstance(index, int) and 0 <= index < len(self.buffers)) or index in self.used:
+            raise WireError("corrupt", "bad array buffer reference")
+        if not (isinstance(dtype, str) and _DTYPE_RE.match(dtype)):
+            raise WireError("corrupt", "bad array dtype")
+        if not (
+            isinstance(shape, list)
+            and len(shape) <= MAX_DEPTH
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        ):
+            raise WireError("corrupt", "bad array shape")
+        dt = np.dtype(dtype)
+        buf = self.buffers[index]
+        if math.prod(shape) * dt.itemsize != len(buf):
+            raise WireError("corrupt", "array shape does not match its data")
+        self.used.add(index)
+        return np.frombuffer(bytearray(buf), dtype=dt).reshape(shape)
+
+
+def decode(payload: bytes, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
+    """Decode a payload made by :func:`encode`; raises WireError on anything malformed."""
+    if len(payload) > max_bytes:
+        raise WireError("too_large", "result too large")
+    if payload[:4] != MAGIC or len(payload) < 8:
+        raise WireError("corrupt", "not a result payload")
+    (hlen,) = _HEAD.unpack_from(payload, 4)
+    end = 8 + hlen
+    if end > len(payload):
+        raise WireError("corrupt", "truncated payload")
+    try:
+        header = json.loads(bytes(payload[8:end]))
+    except (ValueError, RecursionError) as exc:
+        raise WireError("corrupt", "malformed payload header") from exc
+    if not isinstance(header, dict) or set(header) != {"v", "b"}:
+        raise WireError("corrupt", "malformed payload header")
+    sizes = header["b"]
+    if not (isinstance(sizes, list) and all(isinstance(n, int) and n >= 0 for n in sizes)):
+        raise WireError("corrupt", "malformed buffer table")
+    if end + sum(sizes) != len(payload):
+        raise WireError("corrupt", "payload size does not match its buffers")
+    view = memoryview(payload)
+    buffers = []
+    for n in sizes:
+        buffers.append(view[end : end + n])
+        end += n
+    try:
+        return _Decoder(buffers).dec(header["v"], 0)
+    except RecursionError as exc:
+        raise WireError("too_large", "result too deeply nested") from exc
+
+
+def send_frame(sock: socket.socket, payload: bytes) -> None:
+    """Write one length-prefixed frame (blocking)."""
+    sock.sendall(_FRAME.pack(len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < n:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([sock], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+        chunk = sock.recv(min(n - len(chunks), 1 << 20))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def recv_frame(
+    sock: socket.socket, *, max_bytes: int, deadline: float | None = None
+) -> bytes | None:
+    """Read one frame; None at end of stream.
+
+    Raises TimeoutError when ``deadline`` (a ``time.monotonic()`` value) passes and
+    WireError("too_large") when the announced size exceeds ``max_bytes``, before reading it.
+    """
+    head = _recv_exact(sock, _FRAME.size, deadline)
+    if head is None:
+        return None
+    (size,) = _FRAME.unpack(head)
+    if size > max_bytes:
+        raise WireError("too_large", f"result too large: over {max_bytes} bytes")
+    body = _recv_exact(sock, size, deadline)
+    if body is None:
+        raise WireError("corrupt", "the result stream ended in the middle of a value")
+    return body

@@ -1,0 +1,152 @@
+"""One submission's sandbox session: the student's program loaded in a child, called by name.
+
+:class:`SandboxSubmission` is the ``submission`` fixture that checks use. Every call crosses
+the boundary as data; a call that fails becomes a :class:`StudentCodeError`. After a timeout or
+crash the child is discarded and a fresh one (same program) serves the next call, so one
+broken function never costs the others their points.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from grader.extract import Program
+from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
+from grader.sandbox.limits import Limits
+from grader.testing import FailureKind, Signature, StudentCodeError
+
+__all__ = ["LoadFailure", "SandboxSubmission"]
+
+_KINDS: dict[str, FailureKind] = {
+    "timeout": "timeout",
+    "crash": "crash",
+    "exit": "exit",
+    "too_large": "too_large",
+    "corrupt": "crash",
+    "unsupported": "unsupported",
+    "memory": "memory",
+    "missing": "missing",
+    "exception": "exception",
+}
+
+
+class LoadFailure(Exception):
+    """The program's definitions could not be loaded at all (the child hung or died)."""
+
+
+def _text(reply: dict[str, Any], key: str, limit: int = 2000) -> str:
+    value = reply.get(key, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+class SandboxSubmission:
+    """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
+
+    def __init__(self, zygote: Zygote, program: Program, limits: Limits) -> None:
+        self._zygote = zygote
+        self._units = [[u.kind, u.source, u.cell, u.lineno, list(u.names)] for u in program.units]
+        self._limits = limits
+        self._child: ChildProcess | None = None
+        self._output: list[str] = []
+        self._calls = 0
+        self.seed = 0
+        self.signatures: dict[str, Signature] = {}
+        self.warnings: list[str] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Fork a child and load the program; raises LoadFailure if that cannot be done."""
+        child = self._zygote.spawn(self._limits)
+        try:
+            reply = child.request(
+                {"op": "load", "units": self._units},
+                self._limits.load_timeout_s,
+                self._limits.result_bytes,
+            )
+        except ChildFailure as exc:
+            child.close()
+            raise LoadFailure(exc.message) from None
+        self._child = child
+        if not self.signatures:
+            self._read_load_reply(reply)
+
+    def _read_load_reply(self, reply: dict[str, Any]) -> None:
+        warnings = reply.get("warnings")
+        if isinstance(warnings, list):
+            self.warnings = [w[:500] for w in warnings[:50] if isinstance(w, str)]
+        functions = reply.get("functions")
+        if isinstance(functions, dict):
+            for name, sig in functions.items():
+                if isinstance(sig, list) and len(sig) == 3 and all(
+                    isinstance(x, (int, bool)) for x in sig
+                ):
+                    self.signatures[name] = Signature(int(sig[0]), int(sig[1]), bool(sig[2]))
+
+    def close(self) -> None:
+        """Kill the child and clean its working directory."""
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+    def take_output(self) -> str:
+        """What the student's code printed since the last call to this method."""
+        text = "".join(self._output)
+        self._output.clear()
+        cap = self._limits.output_chars
+        return text if len(text) <= cap else text[:cap] + "\n... (output truncated)"
+
+    # -- the Submission protocol -----------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """True when the student's program defines a callable ``name``."""
+        return name in self.signatures
+
+    def signature(self, name: str) -> Signature:
+        """The parameter shape of ``name``."""
+        if name not in self.signatures:
+            raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
+        return self.signatures[name]
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.call(name, args, kwargs)
+
+        return call
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call the student's ``name`` in the sandbox; raises StudentCodeError on failure."""
+        if name not in self.signatures:
+            raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
+        if self._child is None:
+            try:
+                self.start()
+            except LoadFailure as exc:
+                raise StudentCodeError(name, "crash", str(exc)) from None
+        assert self._child is not None
+        self._calls += 1
+        seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
+        request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "seed": seed}
+        try:
+            reply = self._child.request(
+                request, self._limits.call_timeout_s, self._limits.result_bytes
+            )
+        except ChildFailure as exc:
+            self.close()
+            raise StudentCodeError(name, _KINDS.get(exc.kind, "crash"), exc.message) from None
+        self._output.append(_text(reply, "output", self._limits.output_chars + 100))
+        status = reply["status"]
+        if status == "ok":
+            return reply.get("value")
+        message = _text(reply, "message")
+        if status == "exception":
+            where = _text(reply, "where", 100)
+            message = f"raised {_text(reply, 'type', 100)}: {message}"
+            if where:
+                message += f" ({where})"
+        elif status == "memory":
+            message = f"exceeded the memory limit ({self._limits.memory_mb} MB): {message}"
+        raise StudentCodeError(name, _KINDS.get(status, "crash"), message)

@@ -1,0 +1,179 @@
+"""What assignment test modules use: the ``@check`` decorator and the submission interface.
+
+A test module is plain Python that the grader imports in its own (trusted) process::
+
+    from grader.testing import check, CheckFailed
+
+    @check("initialize_parameters", "shapes", points=5)
+    def shapes(submission, reference, rng):
+        params = submission.initialize_parameters(3, 5, 2)
+        ...
+
+A check asks for any of three fixtures by parameter name:
+
+- ``submission``: proxies to the student's functions, which run in the sandbox. Arguments
+  and results cross the boundary as data (copies). A call that fails in the student's code
+  raises :class:`StudentCodeError`; let it propagate, the runner turns it into the outcome.
+- ``reference``: the reference solution's functions (trusted, run in the grader).
+- ``rng``: a ``numpy.random.Generator`` seeded from the check's id, so verdicts are
+  deterministic.
+
+A check passes by returning; it fails by raising ``CheckFailed`` (or ``AssertionError``) with a
+message the student can act on. Hidden checks must not put expected values into messages.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+__all__ = [
+    "CheckFailed",
+    "CheckSpec",
+    "LocalSubmission",
+    "Signature",
+    "StudentCodeError",
+    "Submission",
+    "check",
+    "checks_in",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ATTR = "__grader_check__"
+
+FailureKind = Literal[
+    "exception", "timeout", "crash", "exit", "unsupported", "too_large", "missing", "memory"
+]
+
+
+class CheckFailed(AssertionError):
+    """A check found the student's function wrong. The message is shown to the student."""
+
+
+class StudentCodeError(Exception):
+    """Calling a student function did not produce a value.
+
+    ``kind`` says why: the function raised (``exception``), ran out of time (``timeout``),
+    crashed or was killed (``crash``), exited (``exit``), returned something that cannot
+    cross the boundary (``unsupported``/``too_large``), ran out of memory (``memory``) or
+    does not exist (``missing``). ``message`` is student-facing and already truncated.
+    """
+
+    def __init__(self, function: str, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.function = function
+        self.kind: FailureKind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The shape of a student function's parameter list (names are not trusted or needed)."""
+
+    positional: int  # parameters that can be passed positionally
+    required: int  # positional parameters without a default
+    varargs: bool  # has *args
+
+    def accepts(self, n: int) -> bool:
+        """True when calling with ``n`` positional arguments binds without a TypeError."""
+        return self.required <= n and (self.varargs or n <= self.positional)
+
+
+class Submission(Protocol):
+    """The ``submission`` fixture: ``submission.<name>(*args)`` calls the student's function."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]: ...
+
+    def has(self, name: str) -> bool:
+        """True when the student's program defines a callable ``name``."""
+        ...
+
+    def signature(self, name: str) -> Signature:
+        """The parameter shape of ``name``; raises StudentCodeError(kind="missing") if absent."""
+        ...
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One registered check: ``<function>.<name>`` worth ``points``."""
+
+    function: str
+    name: str
+    points: float
+    func: Callable[..., None]
+
+    @property
+    def id(self) -> str:
+        """The stable test id, ``<function>.<name>``."""
+        return f"{self.function}.{self.name}"
+
+
+def check(function: str, name: str, *, points: float) -> Callable[[F], F]:
+    """Register the decorated function as the check ``<function>.<name>``."""
+    if not function.isidentifier() or not name.replace("_", "a").isalnum():
+        raise ValueError(f"bad check id {function}.{name}")
+    if points < 0:
+        raise ValueError("points must be >= 0")
+
+    def decorate(func: F) -> F:
+        setattr(func, _ATTR, CheckSpec(function, name, float(points), func))
+        return func
+
+    return decorate
+
+
+def checks_in(namespace: dict[str, Any]) -> list[CheckSpec]:
+    """The checks registered in a module namespace, in definition order."""
+    return [getattr(v, _ATTR) for v in namespace.values() if hasattr(v, _ATTR)]
+
+
+class LocalSubmission:
+    """An in-process ``submission`` over plain functions: for authoring and unit-testing checks.
+
+    It deep-copies arguments and results like the sandbox boundary does, but gives **no**
+    isolation: never use it to grade student code.
+    """
+
+    def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
+        self._functions = dict(functions)
+
+    def has(self, name: str) -> bool:
+        """True when ``name`` is one of the wrapped functions."""
+        return callable(self._functions.get(name))
+
+    def signature(self, name: str) -> Signature:
+        """The parameter shape of ``name``."""
+        import inspect
+
+        func = self._lookup(name)
+        params = list(inspect.signature(func).parameters.values())
+        pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return Signature(
+            positional=len(pos),
+            required=sum(1 for p in pos if p.default is p.empty),
+            varargs=any(p.kind == p.VAR_POSITIONAL for p in params),
+        )
+
+    def _lookup(self, name: str) -> Callable[..., Any]:
+        func = self._functions.get(name)
+        if not callable(func):
+            raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
+        return func
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        func = self._lookup(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            except Exception as exc:
+                raise StudentCodeError(
+                    name, "exception", f"{type(exc).__name__}: {exc}"
+                ) from exc
+            return copy.deepcopy(result)
+
+        return call

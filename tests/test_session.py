@@ -1,0 +1,138 @@
+"""The sandbox boundary, end to end: a child runs the program and answers calls as data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.extract import FunctionInfo, Program, Unit
+from grader.sandbox import Limits, Zygote
+from grader.session import SandboxSubmission
+from grader.testing import StudentCodeError
+
+LIMITS = Limits(call_timeout_s=2.0, load_timeout_s=5.0, memory_mb=1024, output_chars=200)
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    with Zygote([]) as z:
+        yield z
+
+
+def program(*sources: str) -> Program:
+    units = []
+    for cell, src in enumerate(sources, start=1):
+        kind = "import" if src.startswith(("import", "from")) else "def"
+        name = src.split()[1].split("(")[0]
+        units.append(Unit(kind, (name,), src, cell, 1))  # type: ignore[arg-type]
+    functions = {u.names[0]: FunctionInfo(u.names[0], u.cell, 1, False, False) for u in units}
+    return Program(tuple(units), functions)
+
+
+def start(zygote: Zygote, *sources: str, limits: Limits = LIMITS) -> SandboxSubmission:
+    sub = SandboxSubmission(zygote, program(*sources), limits)
+    sub.start()
+    return sub
+
+
+def test_values_cross_as_copies(zygote: Zygote) -> None:
+    sub = start(zygote, "import numpy as np", "def f(a):\n    a += 1\n    return {'s': a * 2}")
+    x = np.ones((2, 3))
+    out = sub.f(x)
+    assert out["s"].shape == (2, 3) and np.all(out["s"] == 4)
+    assert np.all(x == 1)  # the student's in-place change never reaches the grader's copy
+    sub.close()
+
+
+def test_signatures_and_import_warnings(zygote: Zygote) -> None:
+    sub = start(
+        zygote, "import sklearn_not_here", "def cost(A2, Y, parameters=None):\n    return 0"
+    )
+    assert sub.warnings == ["import of 'sklearn_not_here' failed: module not installed"]
+    sig = sub.signature("cost")
+    assert (sig.positional, sig.required, sig.varargs) == (3, 2, False)
+    assert sig.accepts(2) and sig.accepts(3) and not sig.accepts(4)
+    assert not sub.has("sklearn_not_here")
+    sub.close()
+
+
+def test_printed_output_is_captured_and_capped(zygote: Zygote) -> None:
+    sub = start(zygote, "def f():\n    print('x' * 10**6)\n    return 1")
+    assert sub.f() == 1
+    out = sub.take_output()
+    assert out.startswith("xxx") and "truncated" in out and len(out) < 400
+    sub.close()
+
+
+def failure(sub: SandboxSubmission, name: str, *args: object) -> StudentCodeError:
+    with pytest.raises(StudentCodeError) as info:
+        sub.call(name, args, {})
+    return info.value
+
+
+def test_exceptions_name_type_cell_and_line(zygote: Zygote) -> None:
+    sub = start(zygote, "def f():\n    return 1 / 0")
+    err = failure(sub, "f")
+    assert err.kind == "exception"
+    assert err.message == "raised ZeroDivisionError: division by zero (cell 1, line 2)"
+    sub.close()
+
+
+def test_global_name_message(zygote: Zygote) -> None:
+    sub = start(zygote, "def compute_cost(A2, Y):\n    return parameters['W1']")
+    err = failure(sub, "compute_cost", 1, 2)
+    assert "`compute_cost` uses the global name `parameters`" in err.message
+    assert "use only the function's arguments" in err.message
+    sub.close()
+
+
+@pytest.mark.parametrize(
+    "body, kind, words",
+    [
+        ("while True: pass", "timeout", "timed out after 2 s"),
+        ("import time; time.sleep(60)", "timeout", "timed out"),
+        ("import os; os._exit(0)", "exit", "exited without a result (exit status 0)"),
+        ("import ctypes; ctypes.string_at(0)", "crash", "crashed (SIGSEGV)"),
+        ("import numpy as np; return np.ones(2**31)", "memory", "memory limit"),
+        ("raise SystemExit(0)", "exception", "raised SystemExit"),
+        ("raise KeyboardInterrupt", "exception", "raised KeyboardInterrupt"),
+        ("return input()", "exception", "raised EOFError"),
+        ("return object()", "unsupported", "unsupported return type object"),
+        ("import numpy as np; return np.zeros(10**8, dtype=np.uint8)", "too_large", "too large"),
+    ],
+)
+def test_failures_are_named_and_the_next_call_gets_a_fresh_child(
+    zygote: Zygote, body: str, kind: str, words: str
+) -> None:
+    limits = Limits(call_timeout_s=2.0, memory_mb=1024, result_mb=16)
+    sub = start(zygote, f"def bad():\n    {body}", "def good(x):\n    return x + 1", limits=limits)
+    err = failure(sub, "bad")
+    assert err.kind == kind
+    assert words in err.message
+    assert sub.good(1) == 2
+    sub.close()
+
+
+def test_workdir_is_private_and_removed(zygote: Zygote) -> None:
+    src = "def f():\n    import os\n    open('x.txt', 'w').write('hi')\n    return os.getcwd()"
+    sub = start(zygote, src)
+    cwd = sub.f()
+    assert isinstance(cwd, str) and cwd != os.getcwd()
+    assert Path(cwd, "x.txt").exists()
+    sub.close()
+    assert not Path(cwd).exists()
+
+
+def test_unseeded_randomness_is_reproducible(zygote: Zygote) -> None:
+    src = "def f():\n    import numpy as np\n    return np.random.randn(3)"
+    runs = []
+    for _ in range(2):
+        sub = start(zygote, src)
+        sub.seed = 7
+        runs.append(sub.f())
+        sub.close()
+    np.testing.assert_array_equal(runs[0], runs[1])
