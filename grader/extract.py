@@ -1,0 +1,388 @@
+"""Turn a submission's code cells into the student's *program*: definitions only.
+
+Nothing here executes student code. Each cell is cleaned the way IPython would before running
+it (cell indentation removed, magics and shell lines neutralised), parsed with :mod:`ast`, and
+only its imports, function/class definitions and literal constants are kept, in notebook
+order. Top-level code (training loops, plots, prints) is dropped. A syntax error costs only the
+top-level chunk of the cell it sits in.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+from grader.notebook import Cell
+
+__all__ = ["FunctionInfo", "Program", "Unit", "extract_program"]
+
+UnitKind = Literal["import", "def", "const"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One top-level statement the sandbox will execute, in notebook order.
+
+    ``source`` is the statement's text (magics already neutralised, cell indentation removed),
+    ``lineno`` its first line within its cell (1-based), so that tracebacks can name
+    "cell 7, line 12".
+    """
+
+    kind: UnitKind
+    names: tuple[str, ...]  # names the statement binds (for imports: the bound alias)
+    source: str
+    cell: int  # Cell.number
+    lineno: int
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """Where the *last* definition of a top-level function lives."""
+
+    name: str
+    cell: int
+    lineno: int
+    graded_header: bool  # its cell starts with "# GRADED FUNCTION: <name>"
+    stub_empty: bool  # a "# YOUR CODE STARTS HERE ... ENDS HERE" region in it holds no code
+
+
+@dataclass(frozen=True)
+class Program:
+    """The definitions of a submission, ready to be executed in the sandbox.
+
+    ``future_features`` lists the ``from __future__ import`` features the student asked for
+    (e.g. ``("annotations",)``). Those statements are not units, since they are only legal at
+    the top of a module; a runner that wants them passes the matching compiler flags.
+    """
+
+    units: tuple[Unit, ...]
+    functions: dict[str, FunctionInfo]
+    warnings: tuple[str, ...] = ()
+    future_features: tuple[str, ...] = ()
+
+
+# Cell magics whose body is plain Python: running it without the magic changes nothing we grade.
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
+_CELL_MAGIC_NAME = re.compile(r"%%([^\s]*)")
+# Cheap pre-check: only cells that might contain IPython-only lines get the line-by-line scan.
+_MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?]|\?[ \t]*$|=[ \t]*[%!]", re.MULTILINE)
+_IPYTHON_LINE = re.compile(
+    r"""[%!]                                           # %magic, !shell command
+      | [\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*=[ \t]*[%!]   # files = !ls, t = %time f()
+      | \?{1,2}[ \t]*[\w.]+[ \t]*$                     # ?name
+      | [\w.]+[ \t]*\?{1,2}[ \t]*$                     # name?, name??
+    """,
+    re.VERBOSE,
+)
+_CODE_TOKEN = re.compile(r"""[\\'"#()\[\]{}]""")
+_STRING_END = {q: re.compile(r"\\|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
+# A column-0 line that continues the statement above instead of starting a new one.
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[)\]}]")
+_BLOCK_KEYWORD = re.compile(
+    r"(?:async[ \t]+def|def|class|import|try|while|with)\b|from[ \t]+[\w.]+[ \t]+import\b|@\w"
+)
+_GRADED_HEADER = re.compile(r"#+\s*GRADED\s+FUNCTION\s*:?\s*([A-Za-z_]\w*)", re.IGNORECASE)
+_STUB_START = re.compile(r"#+\s*(?:YOUR\s+CODE\s+STARTS?\s+HERE|START\s+CODE\s+HERE)", re.I)
+_STUB_END = re.compile(r"#+\s*(?:YOUR\s+CODE\s+ENDS?\s+HERE|END\s+CODE\s+HERE)", re.I)
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+class _Scanner:
+    """A best-effort line tokenizer: tracks open brackets, strings and line continuations.
+
+    It only needs to answer one question: does the next line start a new statement? It never
+    raises, whatever the input.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote = ""  # the quote that opened the string we are in, if any
+        self.continued = False  # the last line ended with a backslash
+
+    def starts_statement(self, line: str) -> bool:
+        """Whether ``line`` (not yet fed) begins a new logical line."""
+        if self.depth and not self.quote and _BLOCK_KEYWORD.match(line):
+            # A bracket left open by a syntax error: a column-0 "def", "import", decorator...
+            # can only start a statement, so resynchronise rather than lose the rest of the cell.
+            self.depth, self.continued = 0, False
+        return not (self.depth or self.quote or self.continued)
+
+    def feed(self, line: str) -> None:
+        self.continued = False
+        pos, end = 0, len(line)
+        while pos < end:
+            if self.quote:
+                found = _STRING_END[self.quote].search(line, pos)
+                if found is None:
+                    break
+                if found.group() == "\\":
+                    self.continued = found.end() == end
+                    pos = found.end() + 1
+                else:
+                    self.quote, pos = "", found.end()
+                continue
+            token = _CODE_TOKEN.search(line, pos)
+            if token is None or token.group() == "#":
+                break
+            char, pos = token.group(), token.end()
+            if char == "\\":
+                self.continued = pos == end
+            elif char in "'\"":
+                self.quote = char * 3 if line.startswith(char * 3, token.start()) else char
+                pos = token.start() + len(self.quote)
+            elif char in "([{":
+                self.depth += 1
+            else:
+                self.depth = max(0, self.depth - 1)
+        if len(self.quote) == 1 and not self.continued:
+            self.quote = ""  # an unterminated one-line string ends with its line
+
+
+def _dedent_like_ipython(lines: list[str]) -> None:
+    """Remove the first code line's indentation from every line that has it, as IPython does."""
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    if indent:
+        lines[:] = [line[len(indent) :] if line.startswith(indent) else line for line in lines]
+
+
+def _neutralise_lines(lines: list[str]) -> None:
+    """Replace magics, shell and help lines by ``pass`` at the same indentation (in place)."""
+    scanner = _Scanner()
+    for index, line in enumerate(lines):
+        if scanner.starts_statement(line):
+            indent = len(line) - len(line.lstrip(" \t"))
+            if _IPYTHON_LINE.match(line, indent):
+                lines[index] = line[:indent] + "pass"
+                continue  # its text is not Python: do not let it confuse the scanner
+        scanner.feed(line)
+
+
+def _prepare(cell: Cell) -> tuple[list[str], str | None]:
+    """Return the cell's lines as Python (or no lines and a warning if it is not Python)."""
+    text = cell.source.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    _dedent_like_ipython(lines)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].startswith("%%"):
+        match = _CELL_MAGIC_NAME.match(lines[first])
+        name = match.group(1) if match else ""
+        if name not in _PYTHON_CELL_MAGICS:
+            return [], f"cell {cell.number}: a %%{name} cell was skipped; only Python is graded"
+        lines[first] = ""  # keep the line numbers the student sees
+    if _MAYBE_IPYTHON.search(text):
+        _neutralise_lines(lines)
+    return lines, None
+
+
+def _parse(text: str, filename: str) -> ast.Module:
+    nul = text.find("\0")
+    if nul >= 0:  # ValueError on 3.11, SyntaxError on 3.12: make it the same everywhere
+        line = text.count("\n", 0, nul) + 1
+        raise SyntaxError("the code contains a null character", (filename, line, 0, ""))
+    return ast.parse(text, filename=filename)
+
+
+def _describe_parse_error(number: int, exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"cell {number}, line {exc.lineno}" if exc.lineno else f"cell {number}"
+        return f"{where}: {type(exc).__name__}: {exc.msg}"
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return f"cell {number}: the code is nested too deeply to be read"
+    return f"cell {number}: {type(exc).__name__}: {exc}"
+
+
+def _chunks(lines: list[str]) -> list[tuple[int, int]]:
+    """Split a cell into top-level chunks, as (start, end) line indices."""
+    starts = [0]
+    decorators_only = False  # the current chunk holds only decorators so far
+    scanner = _Scanner()
+    for index, line in enumerate(lines):
+        if (
+            scanner.starts_statement(line)
+            and line[:1] not in ("", " ", "\t", "#")
+            and not _CONTINUATION.match(line)
+        ):
+            if not decorators_only and index > 0:
+                starts.append(index)
+            decorators_only = line.startswith("@")
+        scanner.feed(line)
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
+
+
+def _parse_cell(number: int, lines: list[str]) -> tuple[list[ast.stmt], str | None]:
+    """Parse a cell; on a syntax error keep the top-level chunks that parse on their own."""
+    filename = f"<cell {number}>"
+    try:
+        return _parse("\n".join(lines), filename).body, None
+    except _PARSE_ERRORS as exc:
+        error = _describe_parse_error(number, exc)
+    body: list[ast.stmt] = []
+    for start, end in _chunks(lines):
+        # Padding with newlines keeps the line numbers those of the whole cell.
+        try:
+            body.extend(_parse("\n" * start + "\n".join(lines[start:end]), filename).body)
+        except _PARSE_ERRORS:
+            continue
+    return body, f"{error}; the definitions in that part of the cell were not graded"
+
+
+def _cut(line: str, start: int, end: int | None) -> str:
+    """Slice ``line`` by UTF-8 byte offsets, as ast reports columns."""
+    if line.isascii():
+        return line[start:end]
+    return line.encode()[start:end].decode(errors="replace")
+
+
+def _segment(node: ast.stmt, lines: list[str]) -> tuple[int, str]:
+    """Return the first line (decorators included) and the exact source text of ``node``."""
+    first, last = node.lineno, node.end_lineno or node.lineno
+    decorators = getattr(node, "decorator_list", None)
+    start = decorators[0].lineno if decorators else first
+    head = lines[start - 1 : first - 1]  # decorator lines: always whole lines
+    if first == last:
+        body = [_cut(lines[first - 1], node.col_offset, node.end_col_offset)]
+    else:
+        body = [
+            _cut(lines[first - 1], node.col_offset, None),
+            *lines[first : last - 1],
+            _cut(lines[last - 1], 0, node.end_col_offset),
+        ]
+    return start, "\n".join([*head, *body])
+
+
+def _import_names(node: ast.Import | ast.ImportFrom) -> tuple[str, ...]:
+    return tuple(alias.asname or alias.name.split(".")[0] for alias in node.names)
+
+
+def _constant_names(node: ast.stmt) -> tuple[str, ...] | None:
+    """The names bound by a plain-name assignment of a literal, or None for anything else."""
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None and node.simple:
+        targets, value = [node.target], node.value
+    else:
+        return None
+    names = [target.id for target in targets if isinstance(target, ast.Name)]
+    if len(names) != len(targets):
+        return None
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return tuple(dict.fromkeys(names))
+
+
+def _is_future(node: ast.stmt) -> bool:
+    return isinstance(node, ast.ImportFrom) and node.module == "__future__"
+
+
+def _classify(node: ast.stmt) -> tuple[UnitKind, tuple[str, ...]] | None:
+    """Decide whether a top-level statement is kept, and which names it binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return "import", _import_names(node)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return "def", (node.name,)
+    if isinstance(node, ast.Try) and all(
+        isinstance(s, (ast.Import, ast.ImportFrom)) and not _is_future(s) for s in node.body
+    ):
+        # try: import x / except ImportError: ... is one unit binding the imported names.
+        imports = [s for s in node.body if isinstance(s, (ast.Import, ast.ImportFrom))]
+        return "import", tuple(name for s in imports for name in _import_names(s))
+    names = _constant_names(node)
+    return None if names is None else ("const", names)
+
+
+def _stub_empty(source: str) -> bool:
+    """Whether a YOUR CODE STARTS/ENDS HERE region of ``source`` holds only blanks/comments."""
+    inside = empty = False
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if not inside:
+            inside = empty = _STUB_START.match(stripped) is not None
+        elif _STUB_END.match(stripped):
+            if empty:
+                return True
+            inside = False
+        elif stripped and not stripped.startswith("#"):
+            empty = False
+    return False
+
+
+def _graded_header(lines: list[str]) -> str | None:
+    first = next((line.strip() for line in lines if line.strip()), "")
+    match = _GRADED_HEADER.fullmatch(first)
+    return match.group(1).lower() if match else None
+
+
+class _Builder:
+    """Accumulates units, the last definition of each function, warnings and futures."""
+
+    def __init__(self) -> None:
+        self.units: list[Unit] = []
+        self.functions: dict[str, FunctionInfo] = {}
+        self.warnings: list[str] = []
+        self.futures: dict[str, None] = {}
+
+    def add_cell(self, cell: Cell) -> None:
+        lines, warning = _prepare(cell)
+        if warning is None:
+            body, warning = _parse_cell(cell.number, lines)
+            header = _graded_header(lines)
+            for node in body:
+                self.add_statement(node, lines, cell.number, header)
+        if warning is not None:
+            self.warnings.append(warning)
+
+    def add_statement(
+        self, node: ast.stmt, lines: list[str], cell: int, header: str | None
+    ) -> None:
+        if isinstance(node, ast.ImportFrom) and _is_future(node):
+            self.futures.update(dict.fromkeys(alias.name for alias in node.names))
+            return
+        kept = _classify(node)
+        if kept is None:
+            return
+        kind, names = kept
+        lineno, source = _segment(node, lines)
+        self.units.append(Unit(kind, names, source, cell, lineno))
+        for name in names:  # a later binding of the name shadows an earlier function
+            self.functions.pop(name, None)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            graded = header is not None and header == node.name.lower()
+            info = FunctionInfo(node.name, cell, lineno, graded, _stub_empty(source))
+            self.functions[node.name] = info
+
+    def program(self) -> Program:
+        return Program(
+            units=tuple(self.units),
+            functions=self.functions,
+            warnings=tuple(self.warnings),
+            future_features=tuple(self.futures),
+        )
+
+
+def extract_program(cells: tuple[Cell, ...]) -> Program:
+    """Extract imports, function/class definitions and simple constants from ``cells``.
+
+    Nothing is executed. Cells are read in order, so for each function name the last
+    definition wins, as when the notebook runs from top to bottom.
+
+    Args:
+        cells: The code cells of a submission (see :func:`grader.notebook.read_submission`).
+
+    Returns:
+        The kept top-level statements as units in notebook order, where each top-level
+        function is last defined, and a warning for each skipped cell magic and each cell with
+        a syntax error.
+    """
+    builder = _Builder()
+    with warnings.catch_warnings():
+        # The parser warns about e.g. invalid escape sequences; that is not the grader's concern.
+        warnings.simplefilter("ignore")
+        for cell in cells:
+            builder.add_cell(cell)
+    return builder.program()

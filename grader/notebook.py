@@ -1,0 +1,301 @@
+"""Read a submission file (.ipynb nbformat 3/4, or .py) into code cells. Never executes anything.
+
+The reader is strict about what grading needs (a list of cells, each with a type and a source)
+and lenient about everything else: a notebook that merely deviates from the nbformat schema
+(missing cell ids, extra metadata, ...) is graded, with one warning. Every problem that stops
+grading is an :class:`~grader.errors.InvalidSubmission` whose message a student can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from grader.errors import InvalidSubmission
+
+__all__ = ["DEFAULT_MAX_BYTES", "Cell", "SourceFile", "read_submission", "reads_submission"]
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+_MAX_MESSAGE = 300
+_REDOWNLOAD = "re-download the notebook from Jupyter (File > Download) and submit that file"
+# A jupytext "percent" cell marker: "# %%", optionally followed by a title or "[markdown]".
+_PERCENT_MARKER = re.compile(r"^#[ \t]*%%(?!%)(.*)$")
+_NON_CODE_PERCENT = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One code cell of a submission.
+
+    ``number`` is the cell's 1-based position among *all* cells of the notebook (markdown
+    included), which is how a student counts cells when scrolling; for a .py file, cells are
+    the ``# %%`` sections (or the whole file as cell 1).
+    """
+
+    number: int
+    source: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A parsed submission: its code cells plus what we know about the file."""
+
+    path: str
+    sha256: str
+    kind: str  # "ipynb" or "py"
+    cells: tuple[Cell, ...]
+    nbformat: int | None = None  # original major version for notebooks
+    assignment_id: str | None = None  # from notebook metadata ("grader": {"assignment": ...})
+    warnings: tuple[str, ...] = ()
+
+
+def _invalid(message: str) -> InvalidSubmission:
+    """Build an InvalidSubmission whose message is short enough to show to a student."""
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 3].rstrip() + "..."
+    return InvalidSubmission(message)
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _invalid(
+            f"the file is not UTF-8 text (undecodable byte at position {exc.start}); {_REDOWNLOAD}"
+        ) from None
+
+
+def reads_submission(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
+    """Parse the bytes of a submission without executing anything.
+
+    Args:
+        data: The raw bytes of the file.
+        path: The file's path; its suffix decides between a ``.py`` script and a notebook.
+        max_bytes: Submissions larger than this are refused.
+
+    Returns:
+        The code cells of the submission and what is known about the file.
+
+    Raises:
+        InvalidSubmission: The file is too large, empty, not UTF-8, not JSON, not a notebook,
+            or of an unsupported nbformat version. The message is meant for the student.
+    """
+    if len(data) > max_bytes:
+        raise _too_large(len(data), max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data or data.isspace():
+        raise _invalid(f"the file is empty; {_REDOWNLOAD}")
+    text = _decode(data)
+    if path.lower().endswith(".py"):
+        return SourceFile(path=path, sha256=sha256, kind="py", cells=_script_cells(text))
+    nb = _load_json(text)
+    major = _check_version(nb)
+    cells = _cells_v4(nb) if major == 4 else _cells_v3(nb)
+    return SourceFile(
+        path=path,
+        sha256=sha256,
+        kind="ipynb",
+        cells=cells,
+        nbformat=major,
+        assignment_id=_assignment_id(nb.get("metadata")),
+        warnings=_schema_warnings(nb, major),
+    )
+
+
+def read_submission(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
+    """Read and parse a submission file, refusing files over ``max_bytes`` before parsing.
+
+    Args:
+        path: The submission file (``.ipynb`` notebook or ``.py`` script).
+        max_bytes: Files larger than this are refused without being read in full.
+
+    Returns:
+        The parsed submission (see :func:`reads_submission`).
+
+    Raises:
+        InvalidSubmission: The file is missing, not a regular file, unreadable, too large, or
+            not a gradable notebook or script.
+    """
+    name = os.path.basename(path) or path
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise _invalid(f"'{name}' is a folder, not a notebook file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _invalid(f"'{name}' is not a regular file")
+        if info.st_size > max_bytes:
+            raise _too_large(info.st_size, max_bytes)
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise _invalid(f"the file '{name}' does not exist") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _invalid(f"the file '{name}' cannot be read ({reason})") from None
+    return reads_submission(data, path, max_bytes=max_bytes)
+
+
+def _too_large(size: int, max_bytes: int) -> InvalidSubmission:
+    return _invalid(
+        f"the file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB); "
+        "clear the outputs (Kernel > Restart & Clear Output), save, and submit again"
+    )
+
+
+def _script_cells(text: str) -> tuple[Cell, ...]:
+    """Split a .py file into cells on jupytext ``# %%`` markers (or return it as one cell)."""
+    lines = _normalise_newlines(text).split("\n")
+    sections: list[tuple[bool, list[str]]] = [(True, [])]
+    for line in lines:
+        marker = _PERCENT_MARKER.match(line)
+        if marker is None:
+            sections[-1][1].append(line)
+        else:
+            sections.append((_NON_CODE_PERCENT.search(marker.group(1)) is None, []))
+    if not "".join(sections[0][1]).strip() and len(sections) > 1:
+        del sections[0]  # nothing but blank lines before the first marker
+    return tuple(
+        Cell(number, "\n".join(body))
+        for number, (is_code, body) in enumerate(sections, start=1)
+        if is_code
+    )
+
+
+def _load_json(text: str) -> dict[str, Any]:
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _invalid(
+            f"the file is not a valid notebook: its JSON is broken at line {exc.lineno}, "
+            f"column {exc.colno} ({exc.msg}); the file may be truncated or was edited by hand; "
+            f"{_REDOWNLOAD}"
+        ) from None
+    except RecursionError:
+        raise _invalid(
+            f"the file is not a valid notebook: its JSON is nested too deeply; {_REDOWNLOAD}"
+        ) from None
+    except ValueError as exc:  # e.g. an integer literal with too many digits
+        raise _invalid(f"the file is not a valid notebook ({exc}); {_REDOWNLOAD}") from None
+    if not isinstance(nb, dict):
+        raise _invalid(
+            f"the file is JSON but not a notebook (its top level is a {_json_type(nb)}, "
+            f"not an object); {_REDOWNLOAD}"
+        )
+    return nb
+
+
+def _json_type(value: object) -> str:
+    names = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), "value")
+
+
+def _check_version(nb: dict[str, Any]) -> int:
+    major = nb.get("nbformat")
+    if isinstance(major, int) and not isinstance(major, bool) and major in (3, 4):
+        return major
+    shown = json.dumps(major)[:20] if "nbformat" in nb else "missing"
+    raise _invalid(
+        f"unsupported nbformat {shown}: only Jupyter notebooks in format 4 (or the older 3) "
+        f"can be graded; {_REDOWNLOAD}"
+    )
+
+
+def _cell_source(cell: object, number: int, key: str) -> tuple[str, str]:
+    """Return the (cell_type, source) of one raw cell, or refuse the notebook."""
+    where = f"cell {number} of the notebook"
+    if not isinstance(cell, dict):
+        raise _invalid(f"{where} is a {_json_type(cell)}, not a cell object; {_REDOWNLOAD}")
+    cell_type = cell.get("cell_type")
+    if not isinstance(cell_type, str):
+        raise _invalid(f"{where} has no valid 'cell_type'; {_REDOWNLOAD}")
+    source = cell.get(key, None if cell_type == "code" else "")
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        source = "".join(source)
+    if not isinstance(source, str):
+        raise _invalid(
+            f"{where} has an invalid '{key}' (it must be text or a list of lines); {_REDOWNLOAD}"
+        )
+    return cell_type, _normalise_newlines(source)
+
+
+def _cells_v4(nb: dict[str, Any]) -> tuple[Cell, ...]:
+    raw = nb.get("cells")
+    if not isinstance(raw, list):
+        raise _invalid(f"the notebook's 'cells' is not a list of cells; {_REDOWNLOAD}")
+    cells = []
+    for number, cell in enumerate(raw, start=1):
+        cell_type, source = _cell_source(cell, number, "source")
+        if cell_type == "code":
+            cells.append(Cell(number, source))
+    return tuple(cells)
+
+
+def _cells_v3(nb: dict[str, Any]) -> tuple[Cell, ...]:
+    """Walk the worksheets of an nbformat 3 notebook (code cells keep their text in 'input')."""
+    worksheets = nb.get("worksheets", [])
+    if not isinstance(worksheets, list) or not all(isinstance(w, dict) for w in worksheets):
+        raise _invalid(f"the notebook's 'worksheets' is not a list of worksheets; {_REDOWNLOAD}")
+    cells = []
+    number = 0
+    for worksheet in worksheets:
+        raw = worksheet.get("cells", [])
+        if not isinstance(raw, list):
+            raise _invalid(f"a worksheet's 'cells' is not a list of cells; {_REDOWNLOAD}")
+        for cell in raw:
+            number += 1
+            key = (
+                "input" if isinstance(cell, dict) and cell.get("cell_type") == "code" else "source"
+            )
+            cell_type, source = _cell_source(cell, number, key)
+            if cell_type == "code":
+                cells.append(Cell(number, source))
+    return tuple(cells)
+
+
+def _assignment_id(metadata: object) -> str | None:
+    if isinstance(metadata, dict):
+        grader = metadata.get("grader")
+        if isinstance(grader, dict) and isinstance(grader.get("assignment"), str):
+            return str(grader["assignment"])
+    return None
+
+
+def _schema_warnings(nb: dict[str, Any], major: int) -> tuple[str, ...]:
+    """Check ``nb`` against the nbformat schema; deviations give one warning, never an error."""
+    # Imported here: nbformat pulls in jsonschema, which only this check needs.
+    from nbformat.validator import iter_validate
+
+    minor = nb.get("nbformat_minor")
+    if major == 3 or not isinstance(minor, int) or isinstance(minor, bool) or minor < 0:
+        minor = 0 if major == 3 else 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MissingIDFieldWarning, DuplicateCellId, ...
+        try:
+            errors = iter_validate(nb, version=major, version_minor=minor)  # type: ignore[no-untyped-call]
+            error = next(iter(errors), None)
+        except Exception as exc:  # the validator itself failed on odd input: still gradable
+            detail = f"{type(exc).__name__}"
+        else:
+            if error is None:
+                return ()
+            detail = _describe_validation_error(error)
+    if len(detail) > 160:
+        detail = detail[:157].rstrip() + "..."
+    return (f"the notebook does not fully follow the nbformat {major} schema: {detail}",)
+
+
+def _describe_validation_error(error: Any) -> str:
+    message = str(getattr(error, "message", "") or "").split("\n", 1)[0]
+    where = "/".join(str(part) for part in getattr(error, "relative_path", ()) or ())
+    return f"{message} (at {where})" if where else message
