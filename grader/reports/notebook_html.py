@@ -1,0 +1,150 @@
+"""The student's own notebook as HTML, with feedback inserted after each graded function.
+
+Rendering uses nbconvert's ``HTMLExporter`` (lab template), whose CSS is inlined from local
+files. Its stock template also loads require.js, MathJax and Mermaid from a CDN; our
+template drops those blocks and adds a Content-Security-Policy that forbids scripts and any
+fetch, so nothing the student wrote (``<script src>``, remote images) runs or loads when the
+page is opened. Math therefore shows as TeX source. ``embed_images`` stays off: it would read
+files next to the notebook, which may belong to other students.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+from grader.notebook import DEFAULT_MAX_BYTES
+from grader.reports._common import fmt_num, function_score, ordered_functions
+from grader.reports.feedback_md import feedback_markdown, function_feedback, md_escape, score_line
+from grader.results import SubmissionResult
+
+__all__ = ["feedback_html"]
+
+_TEMPLATE_NAME = "grader_feedback.html.j2"
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+_TEMPLATE = f"""{{%- extends 'index.html.j2' -%}}
+{{%- block html_head_js -%}}
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+{{%- endblock html_head_js -%}}
+{{% block jupyter_widgets %}}{{% endblock jupyter_widgets %}}
+{{%- block html_head_js_mathjax -%}}{{%- endblock html_head_js_mathjax -%}}
+{{%- block html_head_js_mermaidjs -%}}{{%- endblock html_head_js_mermaidjs -%}}
+"""
+
+
+def _load(path: str) -> Any | None:
+    """Read a notebook as nbformat v4, or None when it cannot be read for any reason."""
+    try:
+        if os.path.getsize(path) > DEFAULT_MAX_BYTES:
+            return None
+        text = Path(path).read_text(encoding="utf-8")
+        with warnings.catch_warnings():
+            # nbformat warns (e.g. about missing cell ids) on notebooks it can still use.
+            warnings.simplefilter("ignore")
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+    # A broken submission must still get its feedback page; nbformat raises a variety of
+    # errors on malformed JSON or structure.
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _find_cells(cells: list[Any], functions: list[str]) -> dict[str, int]:
+    """1-based number of the last code cell defining each function at top level."""
+    found: dict[str, int] = {}
+    for function in functions:
+        pattern = re.compile(rf"^def[ \t]+{re.escape(function)}[ \t]*\(", re.MULTILINE)
+        for number, cell in enumerate(cells, start=1):
+            if cell.get("cell_type") == "code" and pattern.search(str(cell.get("source", ""))):
+                found[function] = number  # the last definition wins, as in extraction
+    return found
+
+
+def _markdown_cell(source: str, cell_id: str) -> Any:
+    # Fixed ids (not nbformat's random ones) keep the HTML identical from run to run.
+    return nbformat.v4.new_markdown_cell(source, id=cell_id[:64])  # type: ignore[no-untyped-call]
+
+
+def _summary_cell(sub: SubmissionResult, unplaced: list[str]) -> str:
+    parts = ["# Grader feedback", score_line(sub)]
+    if sub.status != "graded":
+        parts.append(f"Your submission could not be graded: {md_escape(sub.error or '')}")
+    if sub.warnings:
+        parts.append("\n".join(f"- ⚠ {md_escape(w)}" for w in sub.warnings))
+    functions = ordered_functions(sub.tests) if sub.status == "graded" else []
+    if functions:
+        rows = []
+        for function in functions:
+            score, max_score = function_score(sub, function)
+            rows.append(f"| `{function}` | {fmt_num(score)} / {fmt_num(max_score)} |")
+        parts.append("| Function | Points |\n|---|---|\n" + "\n".join(rows))
+    parts += [function_feedback(sub, f) for f in unplaced]
+    return "\n\n".join(parts)
+
+
+def _with_feedback(nb: Any, sub: SubmissionResult, placement: Mapping[str, int]) -> Any:
+    functions = ordered_functions(sub.tests) if sub.status == "graded" else []
+    count = len(nb.cells)
+    placed = {f: n for f, n in placement.items() if f in functions and 1 <= n <= count}
+    unplaced = [f for f in functions if f not in placed]
+    cells = [_markdown_cell(_summary_cell(sub, unplaced), "grader-summary")]
+    for number, cell in enumerate(nb.cells, start=1):
+        cells.append(cell)
+        for function in (f for f in functions if placed.get(f) == number):
+            source = function_feedback(sub, function, heading="## Feedback:")
+            cells.append(_markdown_cell(source, f"grader-{function}"))
+    nb.cells = cells
+    return nb
+
+
+def _export(nb: Any, title: str) -> str:
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab",
+        template_file=_TEMPLATE_NAME,
+        extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        embed_images=False,
+    )
+    with warnings.catch_warnings():
+        # Without IPython installed nbconvert warns that it falls back to the Python lexer;
+        # traitlets/jupyter_core may emit deprecation notices we cannot fix here.
+        warnings.filterwarnings("ignore", message="IPython3 lexer unavailable")
+        warnings.simplefilter("ignore", DeprecationWarning)
+        body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return str(body)
+
+
+def feedback_html(
+    notebook_path: str, sub: SubmissionResult, *, functions_by_cell: Mapping[str, int] | None = None
+) -> str:
+    """Render the student's notebook as self-contained HTML with feedback cells inserted.
+
+    A summary cell goes first; each graded function's feedback follows the cell that
+    defines it. Functions whose cell is unknown get their feedback in the summary cell. If
+    the notebook cannot be read, the page holds the feedback alone.
+
+    Args:
+        notebook_path: the student's submission (.ipynb, nbformat 3 or 4).
+        sub: that submission's results.
+        functions_by_cell: function name -> 1-based cell number among all cells. When None,
+            the last code cell with a top-level ``def name(`` is used.
+
+    Returns:
+        A complete HTML document that loads nothing from the network and runs no script.
+    """
+    nb = _load(notebook_path)
+    title = f"Feedback: {sub.id}"
+    if nb is None:
+        fallback = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+        fallback.cells = [_markdown_cell(feedback_markdown(sub, title=title), "grader-all")]
+        return _export(fallback, title)
+    functions = ordered_functions(sub.tests)
+    if functions_by_cell is None:
+        functions_by_cell = _find_cells(list(nb.cells), functions)
+    return _export(_with_feedback(nb, sub, functions_by_cell), title)

@@ -1,0 +1,96 @@
+"""The run summary for instructors, as Markdown and as plain terminal text."""
+
+from __future__ import annotations
+
+from grader.reports._common import fmt_num, one_line
+from grader.reports.feedback_md import md_escape
+from grader.reports.stats import BUCKETS, RunStats, run_stats
+from grader.results import GradingRun
+
+__all__ = ["summary_markdown", "summary_text"]
+
+_BAR_WIDTH = 40
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else fmt_num(value)
+
+
+def _bucket_label(index: int) -> str:
+    low, high = index * 100 // BUCKETS, (index + 1) * 100 // BUCKETS
+    closing = "]" if index == BUCKETS - 1 else ")"
+    return f"[{low:>3}%, {high:>3}%{closing}"
+
+
+def _bars(stats: RunStats) -> list[str]:
+    peak = max(stats.histogram, default=0)
+    lines = []
+    for index, count in enumerate(stats.histogram):
+        width = round(count / peak * _BAR_WIDTH) if peak else 0
+        lines.append(f"{_bucket_label(index)} {'█' * width} {count}")
+    return lines
+
+
+def _score_lines(stats: RunStats) -> list[str]:
+    return [
+        f"Graded: {stats.graded}   Invalid: {stats.invalid}",
+        f"Score (out of {fmt_num(stats.max_score)}, graded submissions): "
+        f"mean {_num(stats.mean)}, median {_num(stats.median)}, "
+        f"min {_num(stats.minimum)}, max {_num(stats.maximum)}",
+    ]
+
+
+def summary_markdown(run: GradingRun) -> str:
+    """Render the run summary as Markdown.
+
+    Args:
+        run: the results of one grading run.
+
+    Returns:
+        Markdown with the counts, score statistics, a histogram, per-test failure rates
+        (worst first), the commonest failure messages and the invalid submissions.
+    """
+    stats = run_stats(run)
+    parts = [f"# Summary: {md_escape(run.assignment.title)}", "\n\n".join(_score_lines(stats))]
+    parts.append("## Score distribution\n\n```text\n" + "\n".join(_bars(stats)) + "\n```")
+    rows = [f"| `{r.id}` | {r.failed} / {r.total} | {r.rate:.0%} |" for r in stats.test_rates]
+    parts.append(
+        "## Failure rate per test\n\n| Test | Not passed | Rate |\n|---|---|---|\n"
+        + "\n".join(rows)
+    )
+    if stats.top_failures:
+        items = [f"| {n} | `{t}` | {md_escape(m)} |" for t, m, n in stats.top_failures]
+        parts.append(
+            "## Most common failures\n\n| Count | Test | Message |\n|---|---|---|\n"
+            + "\n".join(items)
+        )
+    if stats.invalid_reasons:
+        items = [f"- **{md_escape(i)}**: {md_escape(r)}" for i, r in stats.invalid_reasons]
+        parts.append("## Invalid submissions\n\n" + "\n".join(items))
+    return "\n\n".join(parts) + "\n"
+
+
+def summary_text(run: GradingRun) -> str:
+    """Render the run summary as plain text for a terminal (no colour, no control characters).
+
+    Args:
+        run: the results of one grading run.
+
+    Returns:
+        The same content as :func:`summary_markdown`, laid out for a terminal.
+    """
+    stats = run_stats(run)
+    lines = [f"Summary: {one_line(run.assignment.title)}", *_score_lines(stats), ""]
+    lines += ["Score distribution:", *("  " + bar for bar in _bars(stats)), ""]
+    lines.append("Failure rate per test (worst first):")
+    width = max((len(r.id) for r in stats.test_rates), default=0)
+    lines += [
+        f"  {r.id:<{width}}  {r.rate:>4.0%}  ({r.failed}/{r.total})" for r in stats.test_rates
+    ]
+    if stats.top_failures:
+        lines += ["", "Most common failures:"]
+        lines += [f"  {n:>4}  {t}: {m}" for t, m, n in stats.top_failures]
+    if stats.invalid_reasons:
+        lines += ["", "Invalid submissions:"]
+        lines += [f"  {one_line(i)}: {r}" for i, r in stats.invalid_reasons]
+    return "\n".join(lines) + "\n"

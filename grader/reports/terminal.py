@@ -1,0 +1,70 @@
+"""One line per submission for the terminal: id, score, a mark per function, status."""
+
+from __future__ import annotations
+
+from grader.reports._common import fmt_num, one_line, run_functions, tests_of
+from grader.results import GradingRun, SubmissionResult
+
+__all__ = ["MARKS", "terminal_table"]
+
+# Per function: every test passed / some passed / none passed / function not found.
+MARKS = {"all": "✓", "some": "~", "none": "✗", "missing": "·"}
+_COLOURS = {"all": "32", "some": "33", "none": "31", "missing": "2", "invalid": "31;1"}
+_RESET = "\x1b[0m"
+
+
+def _paint(text: str, kind: str, color: bool) -> str:
+    return f"\x1b[{_COLOURS[kind]}m{text}{_RESET}" if color else text
+
+
+def _mark_kind(sub: SubmissionResult, function: str) -> str:
+    tests = tests_of(sub, function)
+    if not tests or all(t.outcome == "missing" for t in tests):
+        return "missing"
+    passed = sum(t.outcome == "passed" for t in tests)
+    if passed == len(tests):
+        return "all"
+    return "some" if passed else "none"
+
+
+def _score_kind(sub: SubmissionResult) -> str:
+    if sub.status != "graded":
+        return "invalid"
+    if sub.max_score > 0 and sub.score >= sub.max_score:
+        return "all"
+    return "some" if sub.score > 0 else "none"
+
+
+def terminal_table(run: GradingRun, *, color: bool) -> str:
+    """Render one line per submission: id, score/max, function marks, status.
+
+    Marks, one per graded function in order: ``✓`` every test passed, ``~`` some passed,
+    ``✗`` none passed, ``·`` the function was not found. Ids and reasons are stripped of
+    control characters, so a crafted file name cannot drive the terminal.
+
+    Args:
+        run: the results of one grading run.
+        color: add ANSI colours (only when writing to a terminal).
+
+    Returns:
+        The table text, one line per submission, ending in a newline (empty run: "").
+    """
+    functions = run_functions(run)
+    ids = [one_line(s.id, 40) for s in run.submissions]
+    id_width = max((len(i) for i in ids), default=0)
+    scores = [f"{fmt_num(s.score)}/{fmt_num(s.max_score)}" for s in run.submissions]
+    score_width = max((len(s) for s in scores), default=0)
+    lines = []
+    for sub, sub_id, score in zip(run.submissions, ids, scores, strict=True):
+        if sub.status == "graded":
+            marks = "".join(
+                _paint(MARKS[kind], kind, color) for kind in (_mark_kind(sub, f) for f in functions)
+            )
+            status = "graded"
+        else:
+            marks = " " * len(functions)
+            status = "invalid: " + one_line(sub.error or "no reason recorded", 80)
+        painted_score = _paint(score.rjust(score_width), _score_kind(sub), color)
+        status = _paint(status, "invalid", color) if sub.status != "graded" else status
+        lines.append(f"{sub_id:<{id_width}}  {painted_score}  {marks}  {status}".rstrip())
+    return "".join(line + "\n" for line in lines)
