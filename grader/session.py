@@ -125,7 +125,8 @@ class SandboxSubmission:
             try:
                 self.start()
             except LoadFailure as exc:
-                raise StudentCodeError(name, "crash", str(exc)) from None
+                message = f"`{name}` could not be loaded: {exc}"
+                raise StudentCodeError(name, "crash", message) from None
         assert self._child is not None
         self._calls += 1
         seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
@@ -136,17 +137,22 @@ class SandboxSubmission:
             )
         except ChildFailure as exc:
             self.close()
-            raise StudentCodeError(name, _KINDS.get(exc.kind, "crash"), exc.message) from None
+            kind = _KINDS.get(exc.kind, "crash")
+            raise StudentCodeError(name, kind, f"`{name}` {exc.message}") from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
         status = reply["status"]
         if status == "ok":
             return reply.get("value")
-        message = _text(reply, "message")
+        raise StudentCodeError(name, _KINDS.get(status, "crash"), self._message(name, reply))
+
+    def _message(self, name: str, reply: dict[str, Any]) -> str:
+        status, message = reply["status"], _text(reply, "message")
+        where = _text(reply, "where", 100)
+        suffix = f" ({where})" if where else ""
+        if status == "exception" and message.startswith("`"):
+            return message + suffix  # already a sentence naming the function (global names)
         if status == "exception":
-            where = _text(reply, "where", 100)
-            message = f"raised {_text(reply, 'type', 100)}: {message}"
-            if where:
-                message += f" ({where})"
-        elif status == "memory":
-            message = f"exceeded the memory limit ({self._limits.memory_mb} MB): {message}"
-        raise StudentCodeError(name, _KINDS.get(status, "crash"), message)
+            return f"`{name}` raised {_text(reply, 'type', 100)}: {message}{suffix}"
+        if status == "memory":
+            return f"`{name}` exceeded the memory limit ({self._limits.memory_mb} MB){suffix}"
+        return f"`{name}` returned a value the grader cannot use: {message}"

@@ -58,7 +58,8 @@ class StudentCodeError(Exception):
     ``kind`` says why: the function raised (``exception``), ran out of time (``timeout``),
     crashed or was killed (``crash``), exited (``exit``), returned something that cannot
     cross the boundary (``unsupported``/``too_large``), ran out of memory (``memory``) or
-    does not exist (``missing``). ``message`` is student-facing and already truncated.
+    does not exist (``missing``). ``message`` is a student-facing sentence that names the
+    function, already truncated.
     """
 
     def __init__(self, function: str, kind: FailureKind, message: str) -> None:
@@ -172,7 +173,7 @@ class LocalSubmission:
                 result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             except Exception as exc:
                 raise StudentCodeError(
-                    name, "exception", f"{type(exc).__name__}: {exc}"
+                    name, "exception", f"`{name}` raised {type(exc).__name__}: {exc}"
                 ) from exc
             return copy.deepcopy(result)
 

@@ -78,7 +78,7 @@ def test_exceptions_name_type_cell_and_line(zygote: Zygote) -> None:
     sub = start(zygote, "def f():\n    return 1 / 0")
     err = failure(sub, "f")
     assert err.kind == "exception"
-    assert err.message == "raised ZeroDivisionError: division by zero (cell 1, line 2)"
+    assert err.message == "`f` raised ZeroDivisionError: division by zero (cell 1, line 2)"
     sub.close()
 
 

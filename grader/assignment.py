@@ -1,0 +1,179 @@
+"""Load an assignment folder: ``assignment.toml``, its test modules and helper files."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import AssignmentError
+from grader.results import Visibility
+from grader.sandbox.limits import Limits
+from grader.testing import CheckSpec, checks_in
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["Assignment", "Check", "load_assignment", "resolve_assignment"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check with the visibility it has in this assignment."""
+
+    spec: CheckSpec
+    visibility: Visibility
+
+    @property
+    def id(self) -> str:
+        """The stable test id."""
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Everything the grader needs to know about one assignment."""
+
+    root: Path
+    id: str
+    title: str
+    functions: tuple[str, ...]
+    checks: tuple[Check, ...]
+    helpers: tuple[Path, ...] = ()
+    release: Path | None = None
+    solution: Path | None = None
+    mutants: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def max_score(self) -> float:
+        """The sum of every check's points."""
+        return sum(c.spec.points for c in self.checks)
+
+    def select(self, visibility: str = "all") -> tuple[Check, ...]:
+        """The checks to run: ``all``, or only ``visible`` (public) ones."""
+        if visibility == "all":
+            return self.checks
+        return tuple(c for c in self.checks if c.visibility == visibility)
+
+
+def resolve_assignment(name: str | Path) -> Path:
+    """Find an assignment folder from a path or a bare id (``assignments/<id>``)."""
+    path = Path(name)
+    bundled = Path(__file__).resolve().parents[1] / "assignments" / path
+    candidates = [path, Path("assignments") / path, bundled]
+    for candidate in candidates:
+        if (candidate / "assignment.toml").is_file():
+            return candidate.resolve()
+    raise AssignmentError(
+        f"no assignment at '{name}': expected a folder with an assignment.toml "
+        "(or the id of one under ./assignments)"
+    )
+
+
+def _str_list(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise AssignmentError(f"assignment.toml: '{key}' must be a list of strings")
+    return value
+
+
+def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AssignmentError(f"assignment.toml: '{key}' must be a path string")
+    path = (root / value).resolve()
+    if not path.exists():
+        raise AssignmentError(f"assignment.toml: '{key}' names {value}, which does not exist")
+    return path
+
+
+def _load_checks(root: Path, assignment_id: str, files: Sequence[str]) -> list[CheckSpec]:
+    specs: list[CheckSpec] = []
+    for rel in files:
+        path = root / rel
+        if not path.is_file():
+            raise AssignmentError(f"test module {rel} does not exist in {root}")
+        module_name = f"_grader_checks_{assignment_id}_{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise AssignmentError(f"cannot load test module {path}")
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise AssignmentError(f"test module {rel} failed to import: {exc!r}") from exc
+        specs.extend(checks_in(vars(module)))
+    return specs
+
+
+def _limits(data: dict[str, Any]) -> Limits:
+    raw = data.get("limits", {})
+    if not isinstance(raw, dict):
+        raise AssignmentError("assignment.toml: [limits] must be a table")
+    unknown = set(raw) - set(Limits.__dataclass_fields__)
+    if unknown:
+        raise AssignmentError(f"assignment.toml: unknown limits {sorted(unknown)}")
+    try:
+        return Limits.from_dict(raw)
+    except TypeError as exc:
+        raise AssignmentError(f"assignment.toml: bad [limits]: {exc}") from exc
+
+
+def load_assignment(name: str | Path) -> Assignment:
+    """Load and validate an assignment folder (or id). Raises AssignmentError."""
+    root = resolve_assignment(name)
+    try:
+        data = tomllib.loads((root / "assignment.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise AssignmentError(f"cannot read {root / 'assignment.toml'}: {exc}") from exc
+    assignment_id = data.get("id")
+    if not isinstance(assignment_id, str) or not assignment_id.isidentifier():
+        raise AssignmentError("assignment.toml: 'id' must be an identifier-like string")
+    functions = tuple(_str_list(data, "functions"))
+    checks: list[Check] = []
+    for files, visibility in (("public_tests", "visible"), ("hidden_tests", "hidden")):
+        for spec in _load_checks(root, assignment_id, _str_list(data, files)):
+            checks.append(Check(spec, visibility))  # type: ignore[arg-type]
+    _validate_checks(checks, functions)
+    order = {name: i for i, name in enumerate(functions)}
+    checks.sort(key=lambda c: order[c.spec.function])  # stable: keeps module order within
+    helpers = tuple((root / h).resolve() for h in _str_list(data, "helpers"))
+    for helper in helpers:
+        if not helper.is_file():
+            raise AssignmentError(f"helper module {helper} does not exist")
+    return Assignment(
+        root=root,
+        id=assignment_id,
+        title=str(data.get("title", assignment_id)),
+        functions=functions,
+        checks=tuple(checks),
+        helpers=helpers,
+        release=_optional_path(root, data, "release"),
+        solution=_optional_path(root, data, "solution"),
+        mutants=_optional_path(root, data, "mutants"),
+        limits=_limits(data),
+    )
+
+
+def _validate_checks(checks: Sequence[Check], functions: Sequence[str]) -> None:
+    if not checks:
+        raise AssignmentError("the assignment has no checks")
+    seen: set[str] = set()
+    for check in checks:
+        if check.id in seen:
+            raise AssignmentError(f"two checks have the id {check.id}")
+        seen.add(check.id)
+        if check.spec.function not in functions:
+            raise AssignmentError(
+                f"check {check.id} tests {check.spec.function}, which is not in 'functions'"
+            )

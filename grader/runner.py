@@ -1,0 +1,219 @@
+"""Grade one submission: read, extract, load in the sandbox, run every check HERE.
+
+Checks, the reference solution and scoring live only in this (trusted) process; student code
+runs only in the sandbox, reached through :class:`grader.session.SandboxSubmission`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import Assignment, Check
+from grader.errors import InvalidSubmission
+from grader.extract import Program, extract_program
+from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
+from grader.reference import load_reference
+from grader.results import CheckResult, Outcome, SubmissionResult
+from grader.sandbox.host import Zygote
+from grader.session import LoadFailure, SandboxSubmission
+from grader.testing import StudentCodeError
+
+__all__ = ["Grader", "run_check"]
+
+_STUB_HINT = (
+    " The code between `# YOUR CODE STARTS HERE` and `# YOUR CODE ENDS HERE` is still empty."
+)
+_OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
+
+
+def _rng_for(check_id: str) -> np.random.Generator:
+    seed = int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:8], "little")
+    return np.random.default_rng(seed)
+
+
+def _student_error_message(exc: StudentCodeError, program: Program) -> str:
+    message = exc.message
+    if exc.kind == "missing":
+        message = (
+            f"no function `{exc.function}` was found in the notebook: define it, with exactly "
+            "this name, in a code cell"
+        )
+    info = program.functions.get(exc.function)
+    if exc.kind == "exception" and info is not None and info.stub_empty:
+        message += _STUB_HINT
+    return message
+
+
+def run_check(
+    check: Check, fixtures: dict[str, Any], program: Program
+) -> tuple[Outcome, str]:
+    """Run one check with the fixtures it asks for; never raises."""
+    import inspect
+
+    wanted = inspect.signature(check.spec.func).parameters
+    kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
+    if "rng" in wanted:
+        kwargs["rng"] = _rng_for(check.id)
+    try:
+        check.spec.func(**kwargs)
+    except StudentCodeError as exc:
+        return _OUTCOME_BY_KIND.get(exc.kind, "error"), _student_error_message(exc, program)
+    except AssertionError as exc:
+        text = str(exc).strip()
+        return "failed", text or "the result is not correct (this check gives no details)"
+    except Exception as exc:  # a check that could not use the student's value
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return "error", f"the returned value could not be checked ({detail})"
+    return "passed", ""
+
+
+class Grader:
+    """Grades submissions against one assignment; owns a zygote. Use as a context manager."""
+
+    def __init__(self, assignment: Assignment, *, visibility: str = "all") -> None:
+        self.assignment = assignment
+        self.checks = assignment.select(visibility)
+        self.max_score = float(sum(c.spec.points for c in self.checks))
+        helper_dirs = [assignment.root, *{h.parent for h in assignment.helpers}]
+        self.reference = (
+            load_reference(assignment.solution, helper_dirs)
+            if assignment.solution is not None
+            else SimpleNamespace()
+        )
+        self.max_bytes = DEFAULT_MAX_BYTES
+        self.zygote = Zygote(assignment.helpers)
+
+    def close(self) -> None:
+        """Stop the sandbox helper and remove its temporary files."""
+        self.zygote.close()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def grade_path(self, path: str | Path, submission_id: str) -> SubmissionResult:
+        """Grade one file. Never raises for a bad submission: it becomes an invalid result."""
+        start = time.perf_counter()
+        try:
+            source = read_submission(str(path), max_bytes=self.max_bytes)
+        except InvalidSubmission as exc:
+            return SubmissionResult(
+                id=submission_id,
+                path=str(path),
+                sha256=_sha256_or_empty(path),
+                status="invalid",
+                error=str(exc),
+                score=0.0,
+                max_score=self.max_score,
+                duration_s=time.perf_counter() - start,
+            )
+        return self.grade_source(source, submission_id, start=start)
+
+    def grade_source(
+        self, source: SourceFile, submission_id: str, *, start: float | None = None
+    ) -> SubmissionResult:
+        """Grade an already-read submission."""
+        start = time.perf_counter() if start is None else start
+        program = extract_program(source.cells)
+        submission = SandboxSubmission(self.zygote, program, self.assignment.limits)
+        warnings = [*source.warnings, *program.warnings]
+        try:
+            try:
+                submission.start()
+                load_error = None
+            except LoadFailure as exc:
+                load_error = f"the notebook's definitions could not be loaded: {exc}"
+            warnings.extend(submission.warnings)
+            tests = self._run_checks(submission, program, load_error)
+        finally:
+            submission.close()
+        return SubmissionResult(
+            id=submission_id,
+            path=source.path,
+            sha256=source.sha256,
+            status="graded",
+            error=None,
+            score=float(sum(t.score for t in tests)),
+            max_score=self.max_score,
+            duration_s=time.perf_counter() - start,
+            warnings=tuple(warnings),
+            tests=tuple(tests),
+        )
+
+    def _run_checks(
+        self, submission: SandboxSubmission, program: Program, load_error: str | None
+    ) -> list[CheckResult]:
+        fixtures = {"submission": submission, "reference": self.reference}
+        results = []
+        for index, check in enumerate(self.checks):
+            t0 = time.perf_counter()
+            submission.seed = index
+            outcome: Outcome
+            if load_error is not None:
+                outcome, message = "error", load_error
+            elif not submission.has(check.spec.function):
+                outcome, message = "missing", _student_error_message(
+                    StudentCodeError(check.spec.function, "missing", ""), program
+                )
+            else:
+                outcome, message = run_check(check, fixtures, program)
+            results.append(
+                CheckResult(
+                    id=check.id,
+                    function=check.spec.function,
+                    score=check.spec.points if outcome == "passed" else 0.0,
+                    max_score=check.spec.points,
+                    outcome=outcome,
+                    message=message,
+                    visibility=check.visibility,
+                    duration_s=time.perf_counter() - t0,
+                    output=submission.take_output(),
+                )
+            )
+        return results
+
+
+def _sha256_or_empty(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def submission_id_for(path: Path, root: Path | None) -> str:
+    """``alice.ipynb`` -> ``alice``; ``<root>/<student>/<notebook>.ipynb`` -> ``<student>``."""
+    if root is not None and path.parent != root and root in path.parents:
+        return path.relative_to(root).parts[0]
+    return path.stem
+
+
+def find_submissions(paths: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
+    """Expand files and folders (recursively) into (file, folder given) pairs, sorted."""
+    found: list[tuple[Path, Path | None]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix in (".ipynb", ".py")
+                and ".ipynb_checkpoints" not in p.parts
+            )
+            found.extend((p, path) for p in files)
+        else:
+            found.append((path, None))
+    return found

@@ -1,0 +1,3 @@
+"""A helper module students may import."""
+
+FACTOR = 3
