@@ -69,5 +69,5 @@ def test_duplicate_check_ids_are_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_assignment_names_the_expected_layout(tmp_path: Path) -> None:
-    with pytest.raises(AssignmentError, match="assignment.toml"):
+    with pytest.raises(AssignmentError, match=r"assignment\.toml"):
         load_assignment(tmp_path / "nothing")
