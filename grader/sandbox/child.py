@@ -13,14 +13,13 @@ import os
 import random
 import socket
 import sys
-import tempfile
 import traceback
 import types
 from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.sandbox import confine, wire
+from grader.sandbox import confine, isolation, wire
 
 __all__ = ["run_child"]
 
@@ -201,17 +200,13 @@ class _Server:
             wire.send_frame(self.sock, payload)
 
 
-def run_child(chan_fd: int, workdir: str, limits: dict[str, Any]) -> NoReturn:
+def run_child(
+    chan_fd: int, workdir: str, limits: dict[str, Any], plan: isolation.Plan, uid: int
+) -> NoReturn:
     """Entry point in the forked child: confine, then serve requests until EOF."""
     code = 0
     try:
-        os.setpgid(0, 0)
-        confine.reset_signals()
-        os.chdir(workdir)
-        confine.detach_stdio()
-        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
-        tempfile.tempdir = workdir
-        confine.apply_limits(limits)
+        confine.enter_sandbox(workdir, limits, plan, uid, chan_fd)
         sock = socket.socket(fileno=chan_fd)
         _Server(sock, limits).serve()
     except BaseException:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import tempfile
 from typing import Any
 
-__all__ = ["apply_limits", "detach_stdio", "reset_signals"]
+from grader.sandbox import isolation
+
+__all__ = ["apply_limits", "detach_stdio", "enter_sandbox", "reset_signals"]
 
 _MB = 1024 * 1024
 
@@ -50,3 +53,34 @@ def detach_stdio() -> None:
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
+
+
+def _limits_hold(limits: dict[str, Any]) -> bool:
+    try:
+        return resource.getrlimit(resource.RLIMIT_AS)[0] == int(limits["memory_mb"]) * _MB
+    except (ValueError, OSError):
+        return False
+
+
+def enter_sandbox(
+    workdir: str, limits: dict[str, Any], plan: isolation.Plan, uid: int, keep_fd: int
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Everything a fresh child does before it may run student code.
+
+    Returns the layers that took effect and, for the others, why not. ``keep_fd`` (the
+    channel) is the only inherited descriptor above stderr that survives.
+    """
+    os.setpgid(0, 0)
+    reset_signals()
+    os.chdir(workdir)
+    detach_stdio()
+    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir
+    apply_limits(limits)
+    report, notes = isolation.apply_child_layers(plan, workdir, uid)
+    # Inherited descriptors (the zygote's control socket, namespace handles, other children's
+    # status pipes) must not reach student code.
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, 1 << 16)
+    report["resource_limits"] = _limits_hold(limits)
+    return report, notes

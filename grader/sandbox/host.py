@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,19 +19,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
 from grader.sandbox import wire
+from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
 
 __all__ = ["ChildFailure", "ChildProcess", "Zygote", "describe_status"]
 
 _GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 _BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(3)); "
+    "import sys; sys.path.insert(0, sys.argv.pop(4)); "
     "from grader.sandbox.zygote import main; main()"
 )
 # Parallelism belongs to the batch, not to numpy; a BLAS thread pool alive at fork time can
@@ -42,6 +44,7 @@ _THREAD_VARS = (
     "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
 )
+_UID_FIRST, _UID_SLOTS, _UID_SPAN = 2_000_000_000, 20_000, 10_000
 _PASSED_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
 
 
@@ -90,6 +93,12 @@ class ChildProcess:
         self.status_fd = status_fd
         self.workdir = workdir
         self.closed = False
+        self.reaped = False
+        # A pidfd keeps naming this child even after its pid is recycled (the zygote reaps it).
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = -1
 
     def request(self, message: dict[str, Any], timeout: float, max_bytes: int) -> dict[str, Any]:
         """Send one request and wait for its reply; kill the child on any failure."""
@@ -135,6 +144,7 @@ class ChildProcess:
             if not chunk:
                 break
             data += chunk
+        self.reaped = bool(data)
         try:
             return int(data.decode())
         except ValueError:
@@ -148,15 +158,45 @@ class ChildProcess:
         self.kill()
         self.sock.close()
         os.close(self.status_fd)
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class Zygote:
-    """A pre-warmed interpreter (numpy and helper modules imported) that forks children."""
+    """A pre-warmed interpreter (numpy and helper modules imported) that forks children.
 
-    def __init__(self, helpers: Sequence[Path] = (), *, start_timeout: float = 60.0) -> None:
+    Args:
+        helpers: modules copied next to the student's code (read-only to it).
+        start_timeout: seconds to wait for the zygote to be ready.
+        strict: raise :class:`SandboxError` unless every isolation layer is active.
+        disable: layers to leave off on purpose (benchmarks, debugging); see
+            :data:`grader.sandbox.isolation.LAYERS`.
+
+    Children run as uids from :attr:`uids`, a range private to this zygote.
+    After start-up, :attr:`isolation` maps each layer to whether the probe found it active,
+    and :attr:`isolation_warnings` says, for each missing one, why and what it means.
+    """
+
+    def __init__(
+        self,
+        helpers: Sequence[Path] = (),
+        *,
+        start_timeout: float = 60.0,
+        strict: bool = False,
+        disable: Collection[str] = (),
+    ) -> None:
         self.helpers = [Path(h) for h in helpers]
         self.start_timeout = start_timeout
+        self.strict = strict
+        self.disable = sorted(disable)
+        self.isolation: dict[str, bool] = {}
+        self.isolation_warnings: list[str] = []
+        # A private uid range per zygote: concurrent graders on one machine never share a uid,
+        # so RLIMIT_NPROC and signal permissions separate their children too.
+        first = _UID_FIRST + secrets.randbelow(_UID_SLOTS) * _UID_SPAN
+        self.uids = range(first, first + _UID_SPAN)
+        self._deny = sorted({_GRADER_ROOT, *(str(Path(h).resolve().parent) for h in helpers)})
         self.root = tempfile.mkdtemp(prefix="grader-")
         self.lib = os.path.join(self.root, "lib")
         os.mkdir(self.lib)
@@ -166,13 +206,28 @@ class Zygote:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
         self._start()
+        missing = [name for name, active in self.isolation.items() if not active]
+        if strict and missing:
+            self.close()
+            raise SandboxError(
+                "strict mode: isolation layers missing: " + "; ".join(self.isolation_warnings)
+            )
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = json.dumps(
+            {
+                "deny_roots": self._deny,
+                "disabled": self.disable,
+                "grader_root": _GRADER_ROOT,
+                "uid_base": self.uids.start,
+            }
+        )
         log = open(os.path.join(self.root, "zygote.log"), "ab")  # noqa: SIM115
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), self.lib, _GRADER_ROOT],
+                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), self.lib, config,
+                 _GRADER_ROOT],
                 pass_fds=[theirs.fileno()],
                 env=_clean_env(self.root),
                 stdin=subprocess.DEVNULL,
@@ -194,6 +249,7 @@ class Zygote:
             self.close()
             raise SandboxError(f"the sandbox helper process did not start (see {self.root})")
         ours.settimeout(10.0)
+        self.isolation, self.isolation_warnings = read_probe(ready)
 
     def spawn(self, limits: Limits) -> ChildProcess:
         """Fork a fresh child with its own private working directory."""

@@ -5,6 +5,11 @@ environment, imports numpy and the assignment's helper modules once, and holds n
 no tests, no reference solution, no results. Requests arrive on a SEQPACKET control socket,
 each carrying two file descriptors: the child's end of its channel and the write end of a
 pipe on which the zygote reports the child's wait status when it dies.
+
+At start-up it leaves the network (one empty namespace for all its children), prepares the
+confinement plan (:mod:`grader.sandbox.isolation`), and runs a probe child whose findings go
+to the grader with the ready message. Each child is then forked as init of a fresh PID
+namespace with a uid of its own, so that its death takes every process it started with it.
 """
 
 from __future__ import annotations
@@ -18,9 +23,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox import isolation
+
 __all__ = ["main"]
 
 _children: dict[int, int] = {}  # pid -> status pipe fd
+_uids: dict[int, int] = {}  # pid -> the uid it runs as
+_UID_COUNT = 10_000
+_uid_base = [2_000_000_000]  # the host picks this zygote's own range (see Zygote.uids)
+_next_uid = [0]
+_PROBE_LIMITS = {"memory_mb": 4096, "cpu_s": 10, "file_size_mb": 1, "open_files": 64,
+                 "processes": 16}
 
 
 def _reap(_signum: int = 0, _frame: Any = None) -> None:
@@ -31,15 +44,20 @@ def _reap(_signum: int = 0, _frame: Any = None) -> None:
             return
         if pid == 0:
             return
+        _uids.pop(pid, None)
         fd = _children.pop(pid, None)
         if fd is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # the grader closed its end: nobody waits
                 os.write(fd, str(status).encode())
             os.close(fd)
 
 
 def _prewarm(lib: str) -> None:
-    import numpy  # noqa: F401  (the expensive import every child needs)
+    import numpy  # the expensive import every child needs
+
+    # The first seeding of numpy's global generator costs ~20 ms (lazy set-up); pay it once
+    # here rather than in every child's first call.
+    numpy.random.seed(0)
 
     for path in sorted(Path(lib).glob("*.py")):
         try:
@@ -49,21 +67,56 @@ def _prewarm(lib: str) -> None:
             sys.modules.pop(path.stem, None)
 
 
-def _spawn(ctl: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+def _fresh_uid() -> int:
+    """A uid no live child uses, so that RLIMIT_NPROC counts one child's processes only."""
+    used = set(_uids.values())
+    for _ in range(_UID_COUNT):
+        uid = _uid_base[0] + _next_uid[0]
+        _next_uid[0] = (_next_uid[0] + 1) % _UID_COUNT
+        if uid not in used:
+            return uid
+    return 0
+
+
+class _Forker:
+    """Forks children into fresh PID namespaces (when the kernel lets us)."""
+
+    def __init__(self, plan: isolation.Plan) -> None:
+        self.plan = plan
+        self.ns_fd = -1
+        if "pid_namespace" not in plan.disabled:
+            try:
+                self.ns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as exc:
+                plan.warnings["pid_namespace"] = f"cannot open /proc/self/ns/pid: {exc}"
+        elif "pid_namespace" not in plan.warnings:
+            plan.warnings["pid_namespace"] = "disabled"
+
+    def fork(self) -> tuple[int, int]:
+        """Fork; returns (pid, uid) like os.fork (pid 0 in the child)."""
+        if self.ns_fd >= 0:
+            error = isolation.enter_fresh_pid_namespace(self.ns_fd)
+            if error is not None:
+                self.plan.warnings["pid_namespace"] = error
+                os.close(self.ns_fd)
+                self.ns_fd = -1
+        uid = _fresh_uid()
+        pid = os.fork()
+        if pid != 0:
+            _uids[pid] = uid
+        return pid, uid
+
+
+def _spawn(ctl: socket.socket, forker: _Forker, request: dict[str, Any], fds: list[int]) -> None:
     chan_fd, status_fd = fds
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     try:
-        pid = os.fork()
+        pid, uid = forker.fork()
         if pid == 0:
-            ctl.close()
-            os.close(status_fd)
-            for fd in _children.values():
-                os.close(fd)
             from grader.sandbox.child import run_child
 
-            run_child(chan_fd, request["workdir"], request["limits"])
-        # The child may have done it first, or already died: both are fine.
-        with contextlib.suppress(OSError):
+            run_child(chan_fd, request["workdir"], request["limits"], forker.plan, uid)
+        with contextlib.suppress(OSError):  # the child did it first, or died: both fine
             os.setpgid(pid, pid)
         _children[pid] = status_fd
     finally:
@@ -72,24 +125,78 @@ def _spawn(ctl: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
     ctl.send(json.dumps({"pid": pid}).encode())
 
 
+def _probe(forker: _Forker, workdir: str) -> dict[str, Any]:
+    from grader.sandbox.probe import run_probe
+
+    os.makedirs(workdir, exist_ok=True)
+    read_fd, write_fd = os.pipe()
+    pid, uid = forker.fork()
+    if pid == 0:
+        os.close(read_fd)
+        run_probe(forker.plan, workdir, uid, write_fd, _PROBE_LIMITS)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    _uids.pop(pid, None)
+    try:
+        result: dict[str, Any] = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        result = {}
+    return result
+
+
+def _prepare(lib: str, config: dict[str, Any]) -> _Forker:
+    plan = isolation.Plan(
+        read_paths=isolation.python_read_paths(lib),
+        deny_roots=list(config.get("deny_roots", [])),
+        disabled=frozenset(config.get("disabled", [])),
+    )
+    for name in plan.disabled:
+        plan.warnings[name] = "disabled"
+    if "network" not in plan.disabled:
+        error = isolation.unshare_network()
+        plan.report["network"] = error is None
+        if error is not None:
+            plan.warnings["network"] = error
+    plan.prepare()
+    return _Forker(plan)
+
+
 def _shutdown() -> None:
     for pid in list(_children):
-        with contextlib.suppress(OSError):
+        try:
+            os.kill(pid, signal.SIGKILL)
             os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
     os._exit(0)
 
 
 def main() -> None:
-    """Serve fork requests on the control socket given as argv[1]; argv[2] is the lib dir."""
+    """Serve fork requests on the control socket given as argv[1].
+
+    argv[2] is the helper-module directory, argv[3] the JSON configuration from the host.
+    """
     ctl = socket.socket(fileno=int(sys.argv[1]))
-    lib = sys.argv[2]
+    lib, config = sys.argv[2], json.loads(sys.argv[3])
+    _uid_base[0] = int(config.get("uid_base", _uid_base[0]))
+    grader_root = config.get("grader_root", "")
     sys.path[:] = [lib] + [p for p in sys.path if p and os.path.isabs(p) and p != os.getcwd()]
     _prewarm(lib)
-    import grader.sandbox.child  # noqa: F401  (so each fork starts with it imported)
+    import grader.sandbox.child
+    import grader.sandbox.probe  # noqa: F401  (so each fork starts with them imported)
 
+    # Children must not find the grader's own source tree on their path (it is unreadable).
+    sys.path[:] = [p for p in sys.path if p != grader_root]
+    forker = _prepare(lib, config)
+    probe = _probe(forker, os.path.join(os.getcwd(), "probe"))
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    ctl.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    ready = {"ready": True, "pid": os.getpid(), **probe}
+    ctl.send(json.dumps(ready).encode())
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 2)
@@ -101,4 +208,4 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             continue
-        _spawn(ctl, json.loads(msg), list(fds))
+        _spawn(ctl, forker, json.loads(msg), list(fds))
