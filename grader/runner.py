@@ -77,7 +77,9 @@ def run_check(
 class Grader:
     """Grades submissions against one assignment; owns a zygote. Use as a context manager."""
 
-    def __init__(self, assignment: Assignment, *, visibility: str = "all") -> None:
+    def __init__(
+        self, assignment: Assignment, *, visibility: str = "all", strict: bool = False
+    ) -> None:
         self.assignment = assignment
         self.checks = assignment.select(visibility)
         self.max_score = float(sum(c.spec.points for c in self.checks))
@@ -88,7 +90,17 @@ class Grader:
             else SimpleNamespace()
         )
         self.max_bytes = DEFAULT_MAX_BYTES
-        self.zygote = Zygote(assignment.helpers)
+        self.zygote = Zygote(assignment.helpers, strict=strict)
+
+    @property
+    def isolation(self) -> dict[str, bool]:
+        """Which confinement layers are active (the results' ``isolation`` field)."""
+        return dict(self.zygote.isolation)
+
+    @property
+    def isolation_warnings(self) -> list[str]:
+        """What a missing layer costs, in plain words (empty when every layer is active)."""
+        return list(self.zygote.isolation_warnings)
 
     def close(self) -> None:
         """Stop the sandbox helper and remove its temporary files."""
