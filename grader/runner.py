@@ -22,6 +22,7 @@ from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.reference import load_reference
 from grader.results import CheckResult, Outcome, SubmissionResult
 from grader.sandbox.host import Zygote
+from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import StudentCodeError
 
@@ -78,9 +79,15 @@ class Grader:
     """Grades submissions against one assignment; owns a zygote. Use as a context manager."""
 
     def __init__(
-        self, assignment: Assignment, *, visibility: str = "all", strict: bool = False
+        self,
+        assignment: Assignment,
+        *,
+        visibility: str = "all",
+        strict: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.assignment = assignment
+        self.limits = limits or assignment.limits
         self.checks = assignment.select(visibility)
         self.max_score = float(sum(c.spec.points for c in self.checks))
         helper_dirs = [assignment.root, *{h.parent for h in assignment.helpers}]
@@ -136,7 +143,7 @@ class Grader:
         """Grade an already-read submission."""
         start = time.perf_counter() if start is None else start
         program = extract_program(source.cells)
-        submission = SandboxSubmission(self.zygote, program, self.assignment.limits)
+        submission = SandboxSubmission(self.zygote, program, self.limits)
         warnings = [*source.warnings, *program.warnings]
         try:
             try:

@@ -3,7 +3,9 @@
 :class:`SandboxSubmission` is the ``submission`` fixture that checks use. Every call crosses
 the boundary as data; a call that fails becomes a :class:`StudentCodeError`. After a timeout or
 crash the child is discarded and a fresh one (same program) serves the next call, so one
-broken function never costs the others their points.
+broken function never costs the others their points. A function that timed out is not
+called again in the same submission: its later calls fail at once as timed out, so an endless
+loop costs one time limit per function, not one per check.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class SandboxSubmission:
         self._calls = 0
         self.seed = 0
         self.signatures: dict[str, Signature] = {}
+        self._timed_out: dict[str, str] = {}
         self.warnings: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -121,6 +124,12 @@ class SandboxSubmission:
         """Call the student's ``name`` in the sandbox; raises StudentCodeError on failure."""
         if name not in self.signatures:
             raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
+        if name in self._timed_out:
+            # A function that already ran out of time is not waited for again: an endless loop
+            # would otherwise cost the full limit once per check that calls it.
+            raise StudentCodeError(
+                name, "timeout", f"{self._timed_out[name]} (in an earlier check; not run again)"
+            )
         if self._child is None:
             try:
                 self.start()
@@ -138,7 +147,10 @@ class SandboxSubmission:
         except ChildFailure as exc:
             self.close()
             kind = _KINDS.get(exc.kind, "crash")
-            raise StudentCodeError(name, kind, f"`{name}` {exc.message}") from None
+            message = f"`{name}` {exc.message}"
+            if kind == "timeout":
+                self._timed_out[name] = message
+            raise StudentCodeError(name, kind, message) from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
         status = reply["status"]
         if status == "ok":

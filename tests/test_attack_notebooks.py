@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.assignment import load_assignment
 from grader.extract import extract_program
 from grader.notebook import read_submission
+from grader.runner import Grader
 from grader.sandbox import Limits, Zygote
 from grader.session import SandboxSubmission
 from grader.testing import StudentCodeError
@@ -76,26 +78,25 @@ def test_hostile_function_in_the_sandbox(zygote: Zygote, scenario: str) -> None:
     assert not Path("/tmp/pwned-by-reduce").exists()
 
 
-def _grader() -> Any:
-    try:
-        from grader.assignment import load_assignment
-        from grader.runner import Grader
-
-        return Grader(load_assignment(str(PLANAR)))
-    except Exception as exc:  # the assignment is still being written by another engineer
-        pytest.skip(f"the planar assignment does not load yet: {exc}")
+@pytest.fixture(scope="module")
+def grader() -> Iterator[Grader]:
+    with Grader(load_assignment(str(PLANAR)), limits=LIMITS) as g:
+        yield g
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
-def test_graded_by_the_full_grader(scenario: str) -> None:
+def test_graded_by_the_full_grader(grader: Grader, scenario: str) -> None:
     expected = EXPECTED[scenario]
-    with _grader() as grader:
-        result = grader.grade_path(DATA / f"{scenario}.ipynb", scenario)
+    result = grader.grade_path(DATA / f"{scenario}.ipynb", scenario)
     assert result.status == "graded"
+    own = [t for t in result.tests if t.function == expected["function"]]
+    if expected["outcome"] == "failed":
+        # Wrong values (e.g. computed on inputs the student zeroed), never a pass by trickery.
+        assert any(t.outcome in ("failed", "error") for t in own), own
     for test in result.tests:
         if test.function == expected["function"]:
             if expected["outcome"] == "failed":
-                assert test.outcome in ("failed", "error"), test
+                assert test.outcome in ("passed", "failed", "error"), test
             else:
                 assert test.outcome == expected["outcome"], test
                 assert expected["word"] in test.message

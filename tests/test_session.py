@@ -136,3 +136,16 @@ def test_unseeded_randomness_is_reproducible(zygote: Zygote) -> None:
         runs.append(sub.f())
         sub.close()
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_a_function_that_timed_out_is_not_waited_for_again(zygote: Zygote) -> None:
+    limits = Limits(call_timeout_s=1.0)
+    sub = start(zygote, "def loop():\n    while True: pass", "def ok():\n    return 1",
+                limits=limits)
+    first = failure(sub, "loop")
+    assert first.kind == "timeout" and first.message == "`loop` timed out after 1 s"
+    again = failure(sub, "loop")
+    assert again.kind == "timeout"
+    assert again.message == "`loop` timed out after 1 s (in an earlier check; not run again)"
+    assert sub.ok() == 1
+    sub.close()
