@@ -7,6 +7,7 @@ runs only in the sandbox, reached through :class:`grader.session.SandboxSubmissi
 from __future__ import annotations
 
 import hashlib
+import inspect
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,8 +57,6 @@ def run_check(
     check: Check, fixtures: dict[str, Any], program: Program
 ) -> tuple[Outcome, str]:
     """Run one check with the fixtures it asks for; never raises."""
-    import inspect
-
     wanted = inspect.signature(check.spec.func).parameters
     kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
     if "rng" in wanted:
@@ -91,9 +90,14 @@ class Grader:
         self.checks = assignment.select(visibility)
         self.max_score = float(sum(c.spec.points for c in self.checks))
         helper_dirs = [assignment.root, *{h.parent for h in assignment.helpers}]
+        # Load the reference only when a selected check asks for it: a student's local run of
+        # the public checks then never pays for (or needs) the solution.
+        wants_reference = any(
+            "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
+        )
         self.reference = (
             load_reference(assignment.solution, helper_dirs)
-            if assignment.solution is not None
+            if assignment.solution is not None and wants_reference
             else SimpleNamespace()
         )
         self.max_bytes = DEFAULT_MAX_BYTES
