@@ -30,7 +30,8 @@ from grader.testing import StudentCodeError
 __all__ = ["Grader", "run_check"]
 
 _STUB_HINT = (
-    " The code between `# YOUR CODE STARTS HERE` and `# YOUR CODE ENDS HERE` is still empty."
+    "`{name}` is not implemented yet: the code between `# YOUR CODE STARTS HERE` and "
+    "`# YOUR CODE ENDS HERE` is still empty ({error})"
 )
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
 
@@ -49,7 +50,8 @@ def _student_error_message(exc: StudentCodeError, program: Program) -> str:
         )
     info = program.functions.get(exc.function)
     if exc.kind == "exception" and info is not None and info.stub_empty:
-        message += _STUB_HINT
+        # Lead with the cause a student can act on; the raw error follows for reference.
+        message = _STUB_HINT.format(name=exc.function, error=message)
     return message
 
 
