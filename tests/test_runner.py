@@ -81,7 +81,7 @@ def test_checks_get_a_stub_hint_when_the_region_is_empty(grader: Grader, tmp_pat
     result = grader.grade_path(write(tmp_path, "stub.py", stub), "stub")
     assert result.tests[0].message.startswith(
         "`add` is not implemented yet: the code between `# YOUR CODE STARTS HERE` and "
-        "`# YOUR CODE ENDS HERE` is still empty (`add` raised NameError"
+        "`# YOUR CODE ENDS HERE` is still empty (`add` uses the global name `total`"
     )
 
 
