@@ -206,10 +206,11 @@ def initialize_parameters_zero_biases(submission: Any) -> None:
 def initialize_parameters_scale(submission: Any) -> None:
     """Weights look like N(0, 0.01^2): mean, standard deviation and kurtosis on large layers.
 
-    W1 has 200,000 entries and W2 100,000, far above grader.expect.MIN_NORMAL_SAMPLES, so a
-    correct solution fails with probability below 1e-11 (see expect_normal's tolerances).
+    W1 and W2 have 20,000 entries each, grader.expect.MIN_NORMAL_SAMPLES, so a correct solution
+    fails with probability below 1e-11 per array (see expect_normal's tolerances). Larger
+    layers would only cost time: drawing 300,000 legacy normals takes the student ~12 ms.
     """
-    n_x, n_h, n_y = 100, 2000, 50
+    n_x, n_h, n_y = 100, 200, 100
     params = _params_result(
         submission.initialize_parameters(n_x, n_h, n_y), "initialize_parameters"
     )
