@@ -17,6 +17,12 @@ TINY = str(DATA / "assignments" / "tiny")
 SUBS = str(DATA / "submissions" / "tiny")
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `grade` keeps a result cache in the working directory: never in the repository.
+    monkeypatch.chdir(tmp_path)
+
+
 def test_grade_writes_the_results_contract_and_prints_a_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,24 +1,75 @@
-"""``grader grade``: grade one or many submissions against an assignment."""
+"""``grader grade``: grade one or many submissions against an assignment.
+
+Parallel (``--jobs``), resumable (a content-addressed cache, ``--force`` to regrade), with a
+progress bar on a terminal and log lines elsewhere (stderr), and every report written as
+results arrive, in the plan's order, so memory stays flat however many submissions there
+are. Ctrl-C keeps everything graded so far: the reports are written for it, marked partial,
+and the exit status is 130.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from grader.exitcodes import ExitCode
 
+if TYPE_CHECKING:
+    from grader.assignment import Check
+    from grader.batch import BatchOutcome, BatchSettings
+    from grader.reports.stats import StatsAccumulator
+    from grader.reports.stream import ReportStream
+    from grader.results import SubmissionResult
+
 NAME = "grade"
 HELP = "grade one or many submissions (files or folders)"
+TABLE_LIMIT = 50  # above this many submissions the per-submission table is only printed on request
+DEFAULT_CACHE = ".grader-cache"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``grade``."""
     parser.add_argument("assignment", help="assignment folder or id")
     parser.add_argument("submissions", nargs="+", help="notebooks, .py files or folders")
-    parser.add_argument("--json", metavar="FILE", help="write the results JSON here")
-    parser.add_argument(
-        "-j", "--jobs", type=int, default=None, help="parallel jobs (default: the CPU count)"
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "-j", "--jobs", type=_positive, default=None, help="parallel jobs (default: CPU count)"
+    )
+    run.add_argument(
+        "--parallel",
+        choices=("auto", "processes", "threads"),
+        default="auto",
+        help="worker processes, each with its own grader, or threads over one grader "
+        "(default auto: processes unless the batch is small)",
+    )
+    run.add_argument(
+        "--public-only", action="store_true", help="run only the public (visible) tests"
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    cache = parser.add_argument_group("resuming")
+    cache.add_argument(
+        "--cache",
+        metavar="DIR",
+        default=DEFAULT_CACHE,
+        help=f"keep graded results here and reuse them (default: ./{DEFAULT_CACHE})",
+    )
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write a cache")
+    cache.add_argument("--force", action="store_true", help="regrade what the cache holds")
+    out = parser.add_argument_group("reports")
+    out.add_argument("--json", metavar="FILE", help="the results document (DESIGN.md)")
+    out.add_argument("--csv", metavar="FILE", help="gradebook: one row per student")
+    out.add_argument("--gradescope", metavar="DIR", help="DIR/<id>/results.json per student")
+    out.add_argument("--junit", metavar="FILE", help="JUnit XML, one suite per student")
+    out.add_argument("--feedback", metavar="DIR", help="DIR/<id>.md and DIR/<id>.html")
+    out.add_argument("--summary", metavar="FILE", help="instructor summary (Markdown)")
+    out.add_argument(
+        "--table",
+        action="store_true",
+        help=f"print the per-submission table even for more than {TABLE_LIMIT} submissions",
     )
     parser.add_argument(
         "--fail-under",
@@ -29,24 +80,198 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    """Grade, print a table and a summary, write the requested reports."""
+    """Grade, stream the reports, print the table and the summary; return the exit code."""
     from grader.assignment import load_assignment
-    from grader.batch import grade_submissions
+    from grader.batch import BatchSettings, plan_submissions, run_batch
+    from grader.cache import ResultCache
     from grader.errors import UsageError
-    from grader.reports import json_report, summary_text, terminal_table
+    from grader.progress import make_progress
 
     assignment = load_assignment(args.assignment)
     missing = [p for p in args.submissions if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
-    run = grade_submissions(assignment, args.submissions, jobs=args.jobs)
-    if not run.submissions:
+    plan = plan_submissions(args.submissions)
+    if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
-    print(terminal_table(run, color=sys.stdout.isatty()))
-    print(summary_text(run))
-    if args.json:
-        Path(args.json).write_text(json_report(run), encoding="utf-8")
-    if args.fail_under is not None and any(s.score < args.fail_under for s in run.submissions):
+    visibility = "visible" if args.public_only else "all"
+    settings = BatchSettings(
+        jobs=args.jobs,
+        backend=args.parallel,
+        visibility=visibility,
+        cache=None if args.no_cache else ResultCache(args.cache),
+        force=args.force,
+    )
+    functions = _functions(assignment.select(visibility))
+    outputs = _Outputs(args, plan, functions, assignment.title)
+    progress = None if args.quiet else make_progress(len(plan), sys.stderr)
+    try:
+        outcome = run_batch(
+            assignment,
+            plan,
+            outputs.add,
+            settings=settings,
+            on_progress=(lambda cached: progress.advance(cached=cached)) if progress else None,
+        )
+    except BaseException:
+        outputs.abort()
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    outputs.finish(outcome)
+    _print_counts(outcome, settings)
+    if outcome.interrupted:
+        return ExitCode.INTERRUPTED
+    if outputs.low_scores:
         return ExitCode.CHECKS_FAILED
     return ExitCode.OK
+
+
+def _functions(checks: Sequence[Check]) -> list[str]:
+    return list(dict.fromkeys(c.spec.function for c in checks))
+
+
+def _print_counts(outcome: BatchOutcome, settings: BatchSettings) -> None:
+    cached = outcome.emitted - outcome.graded
+    where = f" from the cache ({settings.cache.directory})" if settings.cache else ""
+    line = f"grader: {outcome.graded} graded, {cached}{where or ' cached'}"
+    if outcome.interrupted:
+        line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
+    print(line, file=sys.stderr)
+
+
+class _Outputs:
+    """Everything that consumes results: report streams, summary, table, gate, feedback."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        plan: list[tuple[str, Path]],
+        functions: list[str],
+        title: str,
+    ) -> None:
+        from grader.reports._common import one_line
+
+        self.args = args
+        self.title = title
+        self.functions = functions
+        self.streams = _streams(args, len(plan), functions, title)
+        self.stats: StatsAccumulator | None = None  # created when the max score is known
+        self.show_table = args.table or len(plan) <= TABLE_LIMIT
+        self.single = len(plan) == 1
+        self.last: SubmissionResult | None = None
+        self.low_scores = 0  # submissions below --fail-under
+        self.color = sys.stdout.isatty()
+        self.id_width = max(len(one_line(sid, 40)) for sid, _ in plan)
+        self.table: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=1 << 20, mode="w+", encoding="utf-8", errors="replace"
+        )
+
+    def add(self, sub: SubmissionResult, cached: bool) -> None:
+        """Hand one result (in plan order) to every consumer."""
+        from grader.reports._common import fmt_num
+        from grader.reports.stats import StatsAccumulator
+        from grader.reports.terminal import terminal_row
+
+        for stream in self.streams:
+            stream.add(sub)
+        if self.stats is None:
+            self.stats = StatsAccumulator(sub.max_score)
+        self.stats.add(sub)
+        if self.args.fail_under is not None and sub.score < self.args.fail_under:
+            self.low_scores += 1
+        if self.show_table:
+            width = len(f"{fmt_num(sub.max_score)}/{fmt_num(sub.max_score)}")
+            self.table.write(
+                terminal_row(
+                    sub,
+                    self.functions,
+                    id_width=self.id_width,
+                    score_width=width,
+                    color=self.color,
+                )
+            )
+        if self.single:
+            self.last = sub
+
+    def abort(self) -> None:
+        """The batch failed: leave no temporary files behind."""
+        for stream in self.streams:
+            stream.abort()
+        self.table.close()
+
+    def finish(self, outcome: BatchOutcome) -> None:
+        """Complete the reports, then print the table, the failures and the summary."""
+        from grader.reports.stats import StatsAccumulator
+        from grader.reports.summary import stats_markdown, stats_text
+
+        header, partial = outcome.header, outcome.interrupted
+        for stream in self.streams:
+            stream.finish(header, partial=partial)
+        stats = (self.stats or StatsAccumulator(header.assignment.max_score)).stats()
+        note = (
+            f"**Partial run**: interrupted after {outcome.emitted} of {outcome.planned} "
+            "submissions.\n\n"
+            if partial
+            else ""
+        )
+        if self.args.summary:
+            from grader.reports import write_report
+
+            write_report(self.args.summary, note + stats_markdown(self.title, stats))
+        self.table.seek(0)
+        for line in self.table:
+            sys.stdout.write(line)
+        self.table.close()
+        if self.last is not None:
+            sys.stdout.write(_failures_text(self.last))
+        print()
+        sys.stdout.write(note.replace("**", "") + stats_text(self.title, stats))
+
+
+def _streams(
+    args: argparse.Namespace, planned: int, functions: list[str], title: str
+) -> list[ReportStream]:
+    from grader.reports.stream import (
+        CsvStream,
+        FeedbackStream,
+        GradescopeStream,
+        JsonStream,
+        JUnitStream,
+    )
+
+    streams: list[ReportStream] = []
+    if args.json:
+        streams.append(JsonStream(args.json, planned))
+    if args.csv:
+        streams.append(CsvStream(args.csv, functions))
+    if args.junit:
+        streams.append(JUnitStream(args.junit))
+    if args.gradescope:
+        streams.append(GradescopeStream(args.gradescope))
+    if args.feedback:
+        streams.append(FeedbackStream(args.feedback, title))
+    return streams
+
+
+def _failures_text(sub: SubmissionResult) -> str:
+    """For a single submission: what to fix, test by test."""
+    from grader.reports._common import printable
+
+    lines = [f"warning: {printable(w)}" for w in sub.warnings]
+    for test in sub.tests:
+        if test.outcome == "passed":
+            continue
+        message = printable(test.message).strip() or test.outcome
+        indented = message.replace("\n", "\n    ")
+        lines.append(f"{test.id} ({test.outcome}): {indented}")
+    return "".join(f"\n{line}" for line in lines) + ("\n" if lines else "")

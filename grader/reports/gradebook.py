@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from grader.reports._common import fmt_num, function_score, printable
 from grader.results import GradingRun, SubmissionResult
 
-__all__ = ["gradebook_csv"]
+__all__ = ["gradebook_csv", "gradebook_header", "gradebook_row"]
 
 # A cell starting with one of these is run as a formula by spreadsheet programs; ids and
 # error texts come (indirectly) from students, so such cells get a leading apostrophe.
@@ -20,7 +20,20 @@ def _text_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _row(sub: SubmissionResult, functions: Sequence[str]) -> list[str]:
+def gradebook_header(functions: Sequence[str]) -> list[str]:
+    """The gradebook's column names (see :func:`gradebook_csv`).
+
+    Raises:
+        ValueError: if a function name collides with a fixed column or repeats.
+    """
+    header = ["id", "status", "score", "max_score", *functions, "error"]
+    if len(set(header)) != len(header):
+        raise ValueError(f"gradebook columns must be unique, got {header!r}")
+    return header
+
+
+def gradebook_row(sub: SubmissionResult, functions: Sequence[str]) -> list[str]:
+    """One submission's gradebook cells, in the order of :func:`gradebook_header`."""
     graded = sub.status == "graded"
     per_function = [fmt_num(function_score(sub, f)[0]) if graded else "" for f in functions]
     return [
@@ -50,12 +63,10 @@ def gradebook_csv(run: GradingRun, functions: Sequence[str]) -> str:
     Raises:
         ValueError: if a function name collides with a fixed column or repeats.
     """
-    header = ["id", "status", "score", "max_score", *functions, "error"]
-    if len(set(header)) != len(header):
-        raise ValueError(f"gradebook columns must be unique, got {header!r}")
+    header = gradebook_header(functions)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for sub in run.submissions:
-        writer.writerow(_row(sub, functions))
+        writer.writerow(gradebook_row(sub, functions))
     return buffer.getvalue()

@@ -12,19 +12,22 @@ import xml.etree.ElementTree as ET
 from grader.reports._common import fmt_num, xml_safe
 from grader.results import CheckResult, GradingRun, SubmissionResult
 
-__all__ = ["junit_xml"]
+__all__ = ["JUnitCounts", "junit_root_tag", "junit_suite", "junit_xml"]
 
 _MESSAGE_LIMIT = 1000  # characters kept in a message="..." attribute (the body has it all)
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_SLOT = "@@suites@@"  # cannot occur in the escaped attributes of the root tag
 
 
-class _Counts:
+class JUnitCounts:
     """Tallies for one suite, added up into the root's attributes."""
 
     def __init__(self) -> None:
         self.tests = self.failures = self.errors = self.skipped = 0
         self.time = 0.0
 
-    def add(self, other: _Counts) -> None:
+    def add(self, other: JUnitCounts) -> None:
+        """Add another suite's tallies to these."""
         self.tests += other.tests
         self.failures += other.failures
         self.errors += other.errors
@@ -32,6 +35,7 @@ class _Counts:
         self.time += other.time
 
     def apply(self, element: ET.Element) -> None:
+        """Set the ``tests``/``failures``/``errors``/``skipped``/``time`` attributes."""
         element.set("tests", str(self.tests))
         element.set("failures", str(self.failures))
         element.set("errors", str(self.errors))
@@ -46,7 +50,7 @@ def _sub(parent: ET.Element, tag: str, text: str = "", **attrs: str) -> ET.Eleme
     return element
 
 
-def _testcase(suite: ET.Element, sub_id: str, test: CheckResult, counts: _Counts) -> None:
+def _testcase(suite: ET.Element, sub_id: str, test: CheckResult, counts: JUnitCounts) -> None:
     case = _sub(suite, "testcase", classname=sub_id, name=test.id, time=f"{test.duration_s:.3f}")
     message = test.message or test.outcome
     short = message[:_MESSAGE_LIMIT]
@@ -65,7 +69,7 @@ def _testcase(suite: ET.Element, sub_id: str, test: CheckResult, counts: _Counts
         _sub(case, "system-out", test.output)
 
 
-def _suite(root: ET.Element, sub: SubmissionResult) -> _Counts:
+def _suite(root: ET.Element, sub: SubmissionResult) -> JUnitCounts:
     suite = _sub(root, "testsuite", name=sub.id)
     props = _sub(suite, "properties")
     for name, value in (
@@ -76,7 +80,7 @@ def _suite(root: ET.Element, sub: SubmissionResult) -> _Counts:
         *(("warning", w) for w in sub.warnings),
     ):
         _sub(props, "property", name=name, value=value)
-    counts = _Counts()
+    counts = JUnitCounts()
     if sub.status == "graded":
         for test in sub.tests:
             _testcase(suite, sub.id, test, counts)
@@ -105,10 +109,39 @@ def junit_xml(run: GradingRun) -> str:
         The XML text with an XML declaration, ending in a newline.
     """
     root = ET.Element("testsuites", {"name": xml_safe(run.assignment.id)})
-    total = _Counts()
+    total = JUnitCounts()
     for sub in run.submissions:
         total.add(_suite(root, sub))
     total.apply(root)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return _DECLARATION + body + "\n"
+
+
+def junit_suite(sub: SubmissionResult) -> tuple[str, JUnitCounts]:
+    """One submission's ``<testsuite>`` element, as :func:`junit_xml` lays it out.
+
+    For writers that stream a document one suite at a time.
+
+    Returns:
+        The element's text (indented as a child of the root, no trailing newline) and its
+        tallies (add them up for :func:`junit_root_tag`).
+    """
+    holder = ET.Element("testsuites")
+    counts = _suite(holder, sub)
+    suite = holder[0]
+    ET.indent(suite, level=1)
+    return ET.tostring(suite, encoding="unicode"), counts
+
+
+def junit_root_tag(name: str, counts: JUnitCounts) -> tuple[str, str]:
+    """The text before and after the suites of a whole document with these totals.
+
+    ``before + "".join("  " + suite + "\n" for suite in suites) + after`` is the document
+    :func:`junit_xml` renders (for at least one suite).
+    """
+    root = ET.Element("testsuites", {"name": xml_safe(name)})
+    counts.apply(root)
+    root.text = _SLOT
+    before, after = ET.tostring(root, encoding="unicode").split(_SLOT)
+    return _DECLARATION + before + "\n", after + "\n"

@@ -6,14 +6,14 @@ terminal summaries can never disagree.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 from grader.reports._common import failure_label, one_line
 from grader.results import GradingRun, SubmissionResult
 
-__all__ = ["BUCKETS", "CheckRate", "RunStats", "run_stats"]
+__all__ = ["BUCKETS", "CheckRate", "RunStats", "StatsAccumulator", "run_stats"]
 
 BUCKETS = 10
 TOP_MESSAGES = 10
@@ -56,26 +56,82 @@ def _bucket(sub: SubmissionResult, fallback_max: float) -> int:
     return min(max(int(fraction * BUCKETS), 0), BUCKETS - 1)
 
 
-def _test_rates(graded: list[SubmissionResult]) -> tuple[CheckRate, ...]:
-    failed: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for sub in graded:
+def _median(counts: Counter[float], n: int) -> float | None:
+    """The median of a multiset given as value -> count (exactly statistics.median)."""
+    if n == 0:
+        return None
+    wanted = (n - 1) // 2, n // 2  # the middle position(s), 0-based
+    found: list[float] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while len(found) < 2 and wanted[len(found)] < seen:
+            found.append(value)
+    return (found[0] + found[1]) / 2
+
+
+class StatsAccumulator:
+    """Builds :class:`RunStats` one submission at a time, in memory that does not grow with
+    the number of submissions: scores are kept as a value -> count table, failure messages
+    as a table capped at ``max_messages`` distinct entries (later new messages are counted
+    in the failure rates but not listed), invalid reasons up to ``max_invalid``.
+
+    Args:
+        max_score: the assignment's maximum score.
+        max_messages: distinct (test, message) pairs tracked for "most common failures".
+        max_invalid: invalid submissions listed by id (all are counted).
+    """
+
+    def __init__(self, max_score: float, *, max_messages: int = 5000, max_invalid: int = 200):
+        self.max_score = max_score
+        self.max_messages = max_messages
+        self.max_invalid = max_invalid
+        self.graded = self.invalid = 0
+        self.scores: Counter[float] = Counter()
+        self.histogram = [0] * BUCKETS
+        self.failed: Counter[str] = Counter()
+        self.total: Counter[str] = Counter()
+        self.messages: Counter[tuple[str, str]] = Counter()
+        self.invalid_reasons: list[tuple[str, str]] = []
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Count one submission."""
+        if sub.status != "graded":
+            self.invalid += 1
+            if len(self.invalid_reasons) < self.max_invalid:
+                reason = one_line(sub.error or "no reason recorded", 200)
+                self.invalid_reasons.append((sub.id, reason))
+            return
+        self.graded += 1
+        self.scores[sub.score] += 1
+        self.histogram[_bucket(sub, self.max_score)] += 1
         for test in sub.tests:
-            total[test.id] += 1
-            failed[test.id] += test.outcome != "passed"
-    rates = [CheckRate(test_id, failed[test_id], n) for test_id, n in total.items()]
-    return tuple(sorted(rates, key=lambda r: (-r.rate, r.id)))
+            self.total[test.id] += 1
+            if test.outcome == "passed":
+                continue
+            self.failed[test.id] += 1
+            key = (test.id, failure_label(test))
+            if key in self.messages or len(self.messages) < self.max_messages:
+                self.messages[key] += 1
 
-
-def _top_failures(graded: list[SubmissionResult]) -> tuple[tuple[str, str, int], ...]:
-    counts: Counter[tuple[str, str]] = Counter(
-        (test.id, failure_label(test))
-        for sub in graded
-        for test in sub.tests
-        if test.outcome != "passed"
-    )
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return tuple((test_id, message, n) for (test_id, message), n in ranked[:TOP_MESSAGES])
+    def stats(self) -> RunStats:
+        """The statistics of every submission added so far."""
+        n = self.graded
+        rates = [CheckRate(test_id, self.failed[test_id], t) for test_id, t in self.total.items()]
+        ranked = sorted(self.messages.items(), key=lambda item: (-item[1], item[0]))
+        return RunStats(
+            graded=n,
+            invalid=self.invalid,
+            mean=math.fsum(v * c for v, c in self.scores.items()) / n if n else None,
+            median=_median(self.scores, n),
+            minimum=min(self.scores, default=None),
+            maximum=max(self.scores, default=None),
+            max_score=self.max_score,
+            histogram=tuple(self.histogram),
+            test_rates=tuple(sorted(rates, key=lambda r: (-r.rate, r.id))),
+            top_failures=tuple((t, m, c) for (t, m), c in ranked[:TOP_MESSAGES]),
+            invalid_reasons=tuple(self.invalid_reasons),
+        )
 
 
 def run_stats(run: GradingRun) -> RunStats:
@@ -87,25 +143,7 @@ def run_stats(run: GradingRun) -> RunStats:
     Returns:
         The statistics; score fields are None when no submission was graded.
     """
-    graded = [s for s in run.submissions if s.status == "graded"]
-    scores = [s.score for s in graded]
-    histogram = [0] * BUCKETS
-    for sub in graded:
-        histogram[_bucket(sub, run.assignment.max_score)] += 1
-    return RunStats(
-        graded=len(graded),
-        invalid=len(run.submissions) - len(graded),
-        mean=statistics.fmean(scores) if scores else None,
-        median=statistics.median(scores) if scores else None,
-        minimum=min(scores, default=None),
-        maximum=max(scores, default=None),
-        max_score=run.assignment.max_score,
-        histogram=tuple(histogram),
-        test_rates=_test_rates(graded),
-        top_failures=_top_failures(graded),
-        invalid_reasons=tuple(
-            (s.id, one_line(s.error or "no reason recorded", 200))
-            for s in run.submissions
-            if s.status != "graded"
-        ),
-    )
+    accumulator = StatsAccumulator(run.assignment.max_score, max_invalid=len(run.submissions))
+    for sub in run.submissions:
+        accumulator.add(sub)
+    return accumulator.stats()

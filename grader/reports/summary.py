@@ -7,7 +7,7 @@ from grader.reports.feedback_md import md_escape
 from grader.reports.stats import BUCKETS, RunStats, run_stats
 from grader.results import GradingRun
 
-__all__ = ["summary_markdown", "summary_text"]
+__all__ = ["stats_markdown", "stats_text", "summary_markdown", "summary_text"]
 
 _BAR_WIDTH = 40
 
@@ -50,8 +50,24 @@ def summary_markdown(run: GradingRun) -> str:
         Markdown with the counts, score statistics, a histogram, per-test failure rates
         (worst first), the commonest failure messages and the invalid submissions.
     """
-    stats = run_stats(run)
-    parts = [f"# Summary: {md_escape(run.assignment.title)}", "\n\n".join(_score_lines(stats))]
+    return stats_markdown(run.assignment.title, run_stats(run))
+
+
+def _unlisted(stats: RunStats) -> int:
+    return stats.invalid - len(stats.invalid_reasons)
+
+
+def stats_markdown(title: str, stats: RunStats) -> str:
+    """Render already computed statistics as the Markdown of :func:`summary_markdown`.
+
+    Args:
+        title: the assignment's title.
+        stats: e.g. from :class:`~grader.reports.stats.StatsAccumulator` (a streamed run).
+
+    Returns:
+        The Markdown summary, ending in a newline.
+    """
+    parts = [f"# Summary: {md_escape(title)}", "\n\n".join(_score_lines(stats))]
     parts.append("## Score distribution\n\n```text\n" + "\n".join(_bars(stats)) + "\n```")
     rows = [f"| `{r.id}` | {r.failed} / {r.total} | {r.rate:.0%} |" for r in stats.test_rates]
     parts.append(
@@ -66,6 +82,8 @@ def summary_markdown(run: GradingRun) -> str:
         )
     if stats.invalid_reasons:
         items = [f"- **{md_escape(i)}**: {md_escape(r)}" for i, r in stats.invalid_reasons]
+        if _unlisted(stats) > 0:
+            items.append(f"- … and {_unlisted(stats)} more")
         parts.append("## Invalid submissions\n\n" + "\n".join(items))
     return "\n\n".join(parts) + "\n"
 
@@ -79,8 +97,20 @@ def summary_text(run: GradingRun) -> str:
     Returns:
         The same content as :func:`summary_markdown`, laid out for a terminal.
     """
-    stats = run_stats(run)
-    lines = [f"Summary: {one_line(run.assignment.title)}", *_score_lines(stats), ""]
+    return stats_text(run.assignment.title, run_stats(run))
+
+
+def stats_text(title: str, stats: RunStats) -> str:
+    """Render already computed statistics as the plain text of :func:`summary_text`.
+
+    Args:
+        title: the assignment's title.
+        stats: e.g. from :class:`~grader.reports.stats.StatsAccumulator` (a streamed run).
+
+    Returns:
+        The terminal summary, ending in a newline.
+    """
+    lines = [f"Summary: {one_line(title)}", *_score_lines(stats), ""]
     lines += ["Score distribution:", *("  " + bar for bar in _bars(stats)), ""]
     lines.append("Failure rate per test (worst first):")
     width = max((len(r.id) for r in stats.test_rates), default=0)
@@ -93,4 +123,6 @@ def summary_text(run: GradingRun) -> str:
     if stats.invalid_reasons:
         lines += ["", "Invalid submissions:"]
         lines += [f"  {one_line(i)}: {r}" for i, r in stats.invalid_reasons]
+        if _unlisted(stats) > 0:
+            lines.append(f"  … and {_unlisted(stats)} more")
     return "\n".join(lines) + "\n"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from grader.reports._common import fmt_num, one_line, run_functions, tests_of
 from grader.results import GradingRun, SubmissionResult
 
-__all__ = ["MARKS", "terminal_table"]
+__all__ = ["MARKS", "terminal_row", "terminal_table"]
 
 # Per function: every test passed / some passed / none passed / function not found.
 MARKS = {"all": "✓", "some": "~", "none": "✗", "missing": "·"}
@@ -50,21 +52,47 @@ def terminal_table(run: GradingRun, *, color: bool) -> str:
         The table text, one line per submission, ending in a newline (empty run: "").
     """
     functions = run_functions(run)
-    ids = [one_line(s.id, 40) for s in run.submissions]
-    id_width = max((len(i) for i in ids), default=0)
-    scores = [f"{fmt_num(s.score)}/{fmt_num(s.max_score)}" for s in run.submissions]
-    score_width = max((len(s) for s in scores), default=0)
-    lines = []
-    for sub, sub_id, score in zip(run.submissions, ids, scores, strict=True):
-        if sub.status == "graded":
-            marks = "".join(
-                _paint(MARKS[kind], kind, color) for kind in (_mark_kind(sub, f) for f in functions)
-            )
-            status = "graded"
-        else:
-            marks = " " * len(functions)
-            status = "invalid: " + one_line(sub.error or "no reason recorded", 80)
-        painted_score = _paint(score.rjust(score_width), _score_kind(sub), color)
-        status = _paint(status, "invalid", color) if sub.status != "graded" else status
-        lines.append(f"{sub_id:<{id_width}}  {painted_score}  {marks}  {status}".rstrip())
-    return "".join(line + "\n" for line in lines)
+    id_width = max((len(one_line(s.id, 40)) for s in run.submissions), default=0)
+    score_width = max((len(_score(s)) for s in run.submissions), default=0)
+    return "".join(
+        terminal_row(sub, functions, id_width=id_width, score_width=score_width, color=color)
+        for sub in run.submissions
+    )
+
+
+def _score(sub: SubmissionResult) -> str:
+    return f"{fmt_num(sub.score)}/{fmt_num(sub.max_score)}"
+
+
+def terminal_row(
+    sub: SubmissionResult,
+    functions: Sequence[str],
+    *,
+    id_width: int,
+    score_width: int,
+    color: bool,
+) -> str:
+    """One line of :func:`terminal_table`, for callers that print rows as they arrive.
+
+    Args:
+        sub: one submission's results.
+        functions: the graded functions, one mark each, in this order.
+        id_width: the id column's width (ids are cut at 40 characters).
+        score_width: the score column's width.
+        color: add ANSI colours.
+
+    Returns:
+        The line, ending in a newline.
+    """
+    sub_id = one_line(sub.id, 40)
+    if sub.status == "graded":
+        marks = "".join(
+            _paint(MARKS[kind], kind, color) for kind in (_mark_kind(sub, f) for f in functions)
+        )
+        status = "graded"
+    else:
+        marks = " " * len(functions)
+        status = "invalid: " + one_line(sub.error or "no reason recorded", 80)
+    painted_score = _paint(_score(sub).rjust(score_width), _score_kind(sub), color)
+    status = _paint(status, "invalid", color) if sub.status != "graded" else status
+    return f"{sub_id:<{id_width}}  {painted_score}  {marks}  {status}".rstrip() + "\n"

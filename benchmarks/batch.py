@@ -1,0 +1,289 @@
+"""Batch-grading benchmark: N course-style submissions of the planar assignment.
+
+Generates N notebooks (mostly the reference solution, some with each lecture mistake from
+``mutants.toml``: the solution with one extra cell holding the mutant's code; in several
+styles), grades them with full isolation through :func:`grader.batch.run_batch` (streaming
+the JSON report, no cache), and prints submissions per second and the peak memory of the
+grader process and of its children. In the same run it times executing the reference
+notebook in a Jupyter kernel with nbclient, one fresh kernel per notebook as nbgrader does,
+and prints the ratio.
+
+    python benchmarks/batch.py --n 1000 --jobs 2
+    python benchmarks/batch.py --n 10000 --jobs 2 --kernel-runs 0   # memory stays flat?
+
+Benchmark-only dependencies (not in pyproject): ``pip install ipykernel nbclient
+matplotlib`` (the notebook plots); without them the kernel comparison is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.assignment import Assignment, load_assignment  # noqa: E402
+from grader.batch import BatchSettings, plan_submissions, run_batch  # noqa: E402
+from grader.reports.stats import StatsAccumulator  # noqa: E402
+from grader.reports.stream import JsonStream  # noqa: E402
+from grader.results import SubmissionResult  # noqa: E402
+
+Notebook = dict[str, Any]
+
+
+# -- generating submissions ----------------------------------------------------------------
+
+
+def load_mutants(path: Path | None) -> list[tuple[str, str]]:
+    """(name, code) of every ``[[mutant]]`` in mutants.toml (none if there is no file)."""
+    if path is None or not path.is_file():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [(m["name"], m["code"]) for m in data.get("mutant", []) if "code" in m]
+
+
+def _code_cell(source: str) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }
+
+
+def _style(nb: Notebook, style: str, student: int) -> Notebook:
+    """Vary what students' files look like without changing what they define."""
+    cells = nb["cells"]
+    if style == "lines":  # sources as lists of lines, as Jupyter itself writes them
+        for cell in cells:
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = text.splitlines(keepends=True)
+    elif style == "extra_cells":  # a helper and notes of the student's own
+        cells.insert(3, {"cell_type": "markdown", "metadata": {}, "source": "My notes."})
+        cells.append(_code_cell(f"def my_helper_{student}(x):\n    return x * 2\n"))
+    elif style == "executed":  # outputs and execution counts, no cell ids
+        for n, cell in enumerate(c for c in cells if c["cell_type"] == "code"):
+            cell["execution_count"] = n + 1
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ok\n"}]
+        for cell in cells:
+            cell.pop("id", None)
+        nb["nbformat_minor"] = min(nb.get("nbformat_minor", 4), 4)
+    elif style == "crlf":  # a notebook edited on Windows
+        for cell in cells:
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = text.replace("\n", "\r\n")
+    cells.append(_code_cell(f"# student {student}: submitted\n"))  # unique bytes per student
+    return nb
+
+
+def generate(
+    folder: Path, n: int, solution: Notebook, mutants: list[tuple[str, str]]
+) -> dict[str, int]:
+    """Write ``n`` submissions to ``folder``: ~75% correct, the rest cycling through mutants."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(1)
+    styles = ["plain", "lines", "extra_cells", "executed", "crlf"]
+    kinds: dict[str, int] = {}
+    for i in range(n):
+        nb = copy.deepcopy(solution)
+        kind = "correct"
+        if mutants and rng.random() < 0.25:
+            kind, code = mutants[i % len(mutants)]
+            nb["cells"].append(_code_cell(code))
+        nb = _style(nb, styles[i % len(styles)], i)
+        (folder / f"student{i:05d}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+# -- grading ------------------------------------------------------------------------------------
+
+
+def grade(
+    assignment: Assignment, folder: Path, out: Path, jobs: int, parallel: str
+) -> dict[str, Any]:
+    """Grade every submission in ``folder`` (JSON streamed to ``out``); timings and stats."""
+    plan = plan_submissions([folder])
+    stats = StatsAccumulator(0.0)
+    stream = JsonStream(out / "results.json", len(plan))
+    first: list[float] = []
+    totals = {"graded": 0, "invalid": 0}
+
+    def on_result(result: SubmissionResult, cached: bool) -> None:
+        if not first:
+            first.append(time.perf_counter())
+        stream.add(result)
+        stats.add(result)
+        totals[result.status] = totals.get(result.status, 0) + 1
+
+    settings = BatchSettings(jobs=jobs, backend=parallel)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    outcome = run_batch(assignment, plan, on_result, settings=settings)
+    end = time.perf_counter()
+    stream.finish(outcome.header, partial=outcome.interrupted)
+    steady = (len(plan) - 1) / (end - first[0]) if len(plan) > 1 and end > first[0] else 0.0
+    return {
+        "n": len(plan),
+        "seconds": end - start,
+        "rate": len(plan) / (end - start),
+        "steady_rate": steady,
+        "startup": first[0] - start,
+        "stats": stats.stats(),
+        "isolation": outcome.header.isolation,
+        "totals": totals,
+        "memory": peak_memory_mb(),  # before the kernel runs, which are children too
+    }
+
+
+def peak_memory_mb() -> tuple[float, float]:
+    """ru_maxrss of this process and of the largest waited-for descendant, in MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+# -- the Jupyter-kernel comparison --------------------------------------------------------------
+
+
+def kernel_seconds(
+    notebook: Path, helpers: list[Path], runs: int, extra_path: str | None
+) -> tuple[float | None, str]:
+    """Median seconds to execute ``notebook`` in a fresh kernel (nbclient), or why not.
+
+    ``extra_path`` is put on the kernel's PYTHONPATH (e.g. a folder where matplotlib was
+    installed with ``pip install --target``, so the grader's own environment stays as is).
+    """
+    if extra_path:
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (extra_path, os.environ.get("PYTHONPATH")) if p
+        )
+    try:
+        import nbclient
+        import nbformat
+    except ImportError as exc:
+        return None, f"skipped: {exc.name} is not installed (pip install ipykernel nbclient)"
+    times = []
+    errors = ""
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as work:
+            for helper in helpers:
+                shutil.copy(helper, work)
+            nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]
+            client = nbclient.NotebookClient(
+                nb,
+                timeout=600,
+                kernel_name="python3",
+                allow_errors=True,
+                resources={"metadata": {"path": work}},
+            )
+            t0 = time.perf_counter()
+            try:
+                client.execute()
+            except Exception as exc:  # no kernel, kernel died...
+                return None, f"skipped: the kernel could not run the notebook ({exc!r:.200})"
+            times.append(time.perf_counter() - t0)
+            failed = [
+                c
+                for c in nb.cells
+                if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ]
+            if failed:
+                errors = f" ({len(failed)} cells raised errors: timing is a lower bound)"
+    return statistics.median(times), f"median of {runs} runs{errors}"
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def _report(result: dict[str, Any], kernel: tuple[float | None, str]) -> None:
+    own, children = result["memory"]
+    stats = result["stats"]
+    print(f"isolation: {result['isolation']}")
+    print(
+        f"graded {result['n']} submissions in {result['seconds']:.1f} s: "
+        f"{result['rate']:.1f} submissions/s overall, {result['steady_rate']:.1f}/s after "
+        f"the first result ({result['startup']:.2f} s start-up)"
+    )
+    print(
+        f"scores: mean {stats.mean:.2f}, median {stats.median}, "
+        f"graded {stats.graded}, invalid {stats.invalid}"
+    )
+    worst = ", ".join(f"{r.id} {r.rate:.0%}" for r in stats.test_rates[:5])
+    print(f"most failed tests: {worst}")
+    print(
+        f"peak memory (ru_maxrss): grader process {own:.0f} MiB; largest child process "
+        f"(worker, zygote or sandbox) {children:.0f} MiB"
+    )
+    seconds, how = kernel
+    per_sub = result["seconds"] / result["n"]
+    if seconds is None:
+        print(f"Jupyter kernel comparison {how}")
+    else:
+        print(
+            f"executing the notebook in a Jupyter kernel (nbclient): {seconds:.2f} s per "
+            f"notebook, {how}"
+        )
+        print(
+            f"grader: {per_sub * 1000:.1f} ms per submission -> {seconds / per_sub:.0f}x "
+            "faster than one kernel execution per notebook"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="submissions to generate")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--parallel", choices=("processes", "threads"), default="processes")
+    parser.add_argument("--keep", metavar="DIR", help="keep submissions and results here")
+    parser.add_argument("--kernel-runs", type=int, default=3, help="0 skips the comparison")
+    parser.add_argument(
+        "--kernel-path", metavar="DIR", help="added to the kernel's PYTHONPATH (matplotlib...)"
+    )
+    parser.add_argument(
+        "--assignment", default=str(ROOT / "assignments" / "planar_data_classification")
+    )
+    args = parser.parse_args(argv)
+    assignment = load_assignment(args.assignment)
+    solution_path = assignment.solution or ROOT / "solutions" / f"{assignment.id}.ipynb"
+    solution = json.loads(Path(solution_path).read_text(encoding="utf-8"))
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        kinds = generate(base / "submissions", args.n, solution, load_mutants(assignment.mutants))
+        print(
+            f"generated {args.n} submissions in {base}: {kinds.get('correct', 0)} correct, "
+            f"{args.n - kinds.get('correct', 0)} with one of {len(kinds) - 1} mistakes"
+        )
+        result = grade(assignment, base / "submissions", base, args.jobs, args.parallel)
+        kernel: tuple[float | None, str] = (None, "skipped (--kernel-runs 0)")
+        if args.kernel_runs > 0:
+            kernel = kernel_seconds(
+                Path(solution_path), list(assignment.helpers), args.kernel_runs, args.kernel_path
+            )
+        _report(result, kernel)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

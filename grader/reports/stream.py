@@ -1,0 +1,264 @@
+"""Report writers that take one submission at a time, so memory stays flat in the batch size.
+
+Each writer has ``add(sub)`` (called in the plan's order) and ``finish(header, partial)``.
+The single-file reports (JSON, CSV, JUnit) are written to a temporary file next to their
+target and renamed into place by ``finish``: a report under its real name is always whole,
+and a run killed before ``finish`` leaves any previous report untouched. The per-student
+reports (Gradescope, feedback) are written atomically one file at a time, named by
+submission id, made safe for a file system and unique within the run, so no result ever
+overwrites another's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Protocol
+
+from grader.reports.feedback_md import feedback_markdown
+from grader.reports.gradebook import gradebook_header, gradebook_row
+from grader.reports.gradescope import gradescope_results
+from grader.reports.junit import JUnitCounts, junit_root_tag, junit_suite
+from grader.reports.notebook_html import feedback_html
+from grader.results import GradingRun, SubmissionResult
+
+__all__ = [
+    "CsvStream",
+    "FeedbackStream",
+    "GradescopeStream",
+    "JUnitStream",
+    "JsonStream",
+    "ReportStream",
+    "SafeNames",
+]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ReportStream(Protocol):
+    """A report written one submission at a time."""
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Write one submission (calls come in the plan's order)."""
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Complete the report; ``header`` carries the run's metadata (no submissions)."""
+
+    def abort(self) -> None:
+        """Give up: remove temporary files, leave the target as it was."""
+
+
+class SafeNames:
+    """File-name stems for submission ids: safe on any file system and unique in a run."""
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+
+    def name(self, submission_id: str) -> str:
+        """A stem for ``submission_id``; a collision gets ``-2``, ``-3``... appended."""
+        base = _UNSAFE.sub("_", submission_id).strip(".") or "submission"
+        base = base[:100]
+        name, n = base, 1
+        while name.lower() in self._used:  # case-insensitive file systems collide too
+            n += 1
+            name = f"{base}-{n}"
+        self._used.add(name.lower())
+        return name
+
+
+def _atomic_write(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class _PartFile:
+    """A file written next to ``path`` and renamed to it on :meth:`commit`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+        )
+        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="")
+
+    def commit(self) -> None:
+        """Close and move into place."""
+        self.handle.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        """Close and remove without touching the target."""
+        self.handle.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
+def _spool() -> IO[str]:
+    return tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace", newline="")
+
+
+class JsonStream:
+    """DESIGN.md's results document, plus ``"partial"`` and ``"planned"`` at the end.
+
+    For a complete run the document equals :func:`~grader.reports.json_report` of the same
+    results, with those two fields added.
+    """
+
+    def __init__(self, path: str | Path, planned: int) -> None:
+        self.path = Path(path)
+        self.planned = planned
+        self._spool = _spool()
+        self._count = 0
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Append one submission (to a temporary spool; the header comes at the end)."""
+        text = json.dumps(sub.to_dict(), indent=2, allow_nan=False)
+        self._spool.write((",\n" if self._count else "\n") + textwrap.indent(text, "    "))
+        self._count += 1
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Write header, submissions and trailer to the target."""
+        head = json.dumps(header.to_dict(), indent=2, allow_nan=False)
+        head = head[: head.rindex('"submissions"')]  # the last key of to_dict()
+        out = _PartFile(self.path)
+        try:
+            out.handle.write(head + '"submissions": [')
+            self._spool.seek(0)
+            shutil.copyfileobj(self._spool, out.handle)
+            out.handle.write("\n  ]" if self._count else "]")
+            tail = {"partial": partial, "planned": self.planned}
+            out.handle.write("".join(f',\n  "{k}": {json.dumps(v)}' for k, v in tail.items()))
+            out.handle.write("\n}\n")
+            out.commit()
+        except BaseException:
+            out.discard()
+            raise
+        finally:
+            self._spool.close()
+
+    def abort(self) -> None:
+        """Drop the spooled submissions."""
+        self._spool.close()
+
+
+class CsvStream:
+    """The CSV gradebook (see :func:`~grader.reports.gradebook_csv`), row by row."""
+
+    def __init__(self, path: str | Path, functions: Sequence[str]) -> None:
+        self.functions = list(functions)
+        header = gradebook_header(self.functions)
+        self._out = _PartFile(path)
+        self._writer = csv.writer(self._out.handle)
+        self._writer.writerow(header)
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Write one row."""
+        self._writer.writerow(gradebook_row(sub, self.functions))
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Move the gradebook into place (a partial run has fewer rows, nothing else)."""
+        self._out.commit()
+
+    def abort(self) -> None:
+        """Remove the temporary file."""
+        self._out.discard()
+
+
+class JUnitStream:
+    """The JUnit XML document (see :func:`~grader.reports.junit_xml`), suite by suite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._spool = _spool()
+        self._counts = JUnitCounts()
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Render one submission's suite to the spool and count its tests."""
+        suite, counts = junit_suite(sub)
+        self._counts.add(counts)
+        self._spool.write("  " + suite + "\n")
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Write the root element with the totals around the spooled suites."""
+        before, after = junit_root_tag(header.assignment.id, self._counts)
+        out = _PartFile(self.path)
+        try:
+            out.handle.write(before)
+            self._spool.seek(0)
+            shutil.copyfileobj(self._spool, out.handle)
+            out.handle.write(after)
+            out.commit()
+        except BaseException:
+            out.discard()
+            raise
+        finally:
+            self._spool.close()
+
+    def abort(self) -> None:
+        """Drop the spooled suites."""
+        self._spool.close()
+
+
+class GradescopeStream:
+    """One Gradescope ``results.json`` per submission: ``<dir>/<id>/results.json``."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self._names = SafeNames()
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Write this submission's results.json."""
+        data = json.dumps(gradescope_results(sub), indent=2, allow_nan=False) + "\n"
+        _atomic_write(self.directory / self._names.name(sub.id) / "results.json", data)
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Nothing left to write: every file was written by :meth:`add`."""
+
+    def abort(self) -> None:
+        """Nothing to undo: the files written so far are whole and stay."""
+
+
+class FeedbackStream:
+    """Per-student feedback: ``<dir>/<id>.md`` and ``<dir>/<id>.html``.
+
+    Args:
+        directory: where the files go.
+        title: the Markdown heading (the assignment's title).
+        html: also render the student's notebook with feedback cells (nbconvert; slower).
+    """
+
+    def __init__(self, directory: str | Path, title: str, *, html: bool = True) -> None:
+        self.directory = Path(directory)
+        self.title = title
+        self.html = html
+        self._names = SafeNames()
+
+    def add(self, sub: SubmissionResult) -> None:
+        """Write this student's feedback files."""
+        name = self._names.name(sub.id)
+        _atomic_write(self.directory / f"{name}.md", feedback_markdown(sub, title=self.title))
+        if self.html:
+            _atomic_write(self.directory / f"{name}.html", feedback_html(sub.path, sub))
+
+    def finish(self, header: GradingRun, *, partial: bool) -> None:
+        """Nothing left to write: every file was written by :meth:`add`."""
+
+    def abort(self) -> None:
+        """Nothing to undo: the files written so far are whole and stay."""
