@@ -149,3 +149,14 @@ def test_a_function_that_timed_out_is_not_waited_for_again(zygote: Zygote) -> No
     assert again.message == "`loop` timed out after 1 s (in an earlier check; not run again)"
     assert sub.ok() == 1
     sub.close()
+
+
+def test_prewarmed_modules_are_already_imported_in_every_child() -> None:
+    src = (
+        "def loaded():\n    import sys\n"
+        "    return 'json.tool' in sys.modules, 'nope_mod' in sys.modules"
+    )
+    with Zygote([], prewarm=["json.tool", "nope_mod", "bad name"]) as z:
+        sub = start(z, src)
+        assert sub.loaded() == (True, False)
+        sub.close()

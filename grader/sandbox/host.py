@@ -81,6 +81,8 @@ def _clean_env(workdir: str) -> dict[str, str]:
     env.update({var: "1" for var in _THREAD_VARS})
     env.update({k: os.environ[k] for k in _PASSED_VARS if k in os.environ})
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # No display in a sandbox: plotting libraries must pick a file-only backend at import.
+    env["MPLBACKEND"] = "Agg"
     return env
 
 
@@ -185,8 +187,10 @@ class Zygote:
         start_timeout: float = 60.0,
         strict: bool = False,
         disable: Collection[str] = (),
+        prewarm: Sequence[str] = (),
     ) -> None:
         self.helpers = [Path(h) for h in helpers]
+        self.prewarm = [m for m in prewarm if all(p.isidentifier() for p in m.split("."))]
         self.start_timeout = start_timeout
         self.strict = strict
         self.disable = sorted(disable)
@@ -219,6 +223,7 @@ class Zygote:
             {
                 "deny_roots": self._deny,
                 "disabled": self.disable,
+                "prewarm": self.prewarm,
                 "grader_root": _GRADER_ROOT,
                 "uid_base": self.uids.start,
             }
