@@ -144,10 +144,23 @@ class Grader:
         return self.grade_source(source, submission_id, start=start)
 
     def grade_source(
-        self, source: SourceFile, submission_id: str, *, start: float | None = None
+        self,
+        source: SourceFile,
+        submission_id: str,
+        *,
+        start: float | None = None,
+        visibility: str | None = None,
     ) -> SubmissionResult:
-        """Grade an already-read submission."""
+        """Grade an already-read submission.
+
+        ``visibility="visible"`` runs only the public checks among this grader's own, in the
+        same sandbox, exactly as a grader made with that visibility would (each check's seed
+        follows its place in the selection). The default runs this grader's checks.
+        """
         start = time.perf_counter() if start is None else start
+        checks = self.checks
+        if visibility not in (None, "all"):
+            checks = tuple(c for c in self.checks if c.visibility == visibility)
         program = extract_program(source.cells)
         submission = SandboxSubmission(self.zygote, program, self.limits)
         warnings = [*source.warnings, *program.warnings]
@@ -158,7 +171,7 @@ class Grader:
             except LoadFailure as exc:
                 load_error = f"the notebook's definitions could not be loaded: {exc}"
             warnings.extend(submission.warnings)
-            tests = self._run_checks(submission, program, load_error)
+            tests = self._run_checks(submission, program, load_error, checks)
         finally:
             submission.close()
         return SubmissionResult(
@@ -168,18 +181,22 @@ class Grader:
             status="graded",
             error=None,
             score=float(sum(t.score for t in tests)),
-            max_score=self.max_score,
+            max_score=float(sum(c.spec.points for c in checks)),
             duration_s=time.perf_counter() - start,
             warnings=tuple(warnings),
             tests=tuple(tests),
         )
 
     def _run_checks(
-        self, submission: SandboxSubmission, program: Program, load_error: str | None
+        self,
+        submission: SandboxSubmission,
+        program: Program,
+        load_error: str | None,
+        checks: Sequence[Check],
     ) -> list[CheckResult]:
         fixtures = {"submission": submission, "reference": self.reference}
         results = []
-        for index, check in enumerate(self.checks):
+        for index, check in enumerate(checks):
             t0 = time.perf_counter()
             submission.seed = index
             outcome: Outcome

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from grader.commands import grade
+from grader.commands import check, export, grade, release, verify
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: tuple[ModuleType, ...] = (grade,)
+COMMANDS: tuple[ModuleType, ...] = (grade, check, verify, release, export)

@@ -1,0 +1,225 @@
+"""``grader check``: a student's local run of the public tests on their own notebook.
+
+:func:`find_assignment` works out which assignment a notebook belongs to (``--assignment``, or
+the notebook's ``{"grader": {"assignment": id}}`` metadata), :func:`check_notebook` grades the
+public tests only, and :func:`format_check_report` renders the result per function, with a ✓
+or ✗ per test, the message of each failure, the warnings and a total line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.assignment import Assignment, load_assignment
+from grader.errors import AssignmentError, GraderError, UsageError
+from grader.notebook import SourceFile, read_submission
+from grader.results import CheckResult, SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.runner import Grader
+
+__all__ = ["LocalCheck", "check_notebook", "find_assignment", "format_check_report"]
+
+_PEEK_BYTES = 4 << 20  # notebooks up to this size are peeked at for their assignment id
+_GREEN, _RED, _YELLOW, _DIM, _BOLD = "32", "31", "33", "2", "1"
+
+
+@dataclass(frozen=True)
+class LocalCheck:
+    """The public tests' results on one notebook, and the assignment they came from."""
+
+    assignment: Assignment
+    result: SubmissionResult
+    duration_s: float
+
+    @property
+    def passed(self) -> bool:
+        """True when every public test passed."""
+        return self.result.passed_all
+
+
+def find_assignment(source: SourceFile, given: str | Path | None = None) -> Assignment:
+    """The assignment to check ``source`` against.
+
+    Args:
+        source: the parsed notebook.
+        given: the ``--assignment`` argument (a folder or an id), which wins over metadata.
+
+    Returns:
+        The loaded assignment.
+
+    Raises:
+        UsageError: nothing names an assignment, or the notebook's metadata names one that
+            cannot be found (the message says to pass ``--assignment``).
+        AssignmentError: the assignment folder exists but is broken.
+    """
+    if given is not None:
+        return load_assignment(given)
+    if source.assignment_id is None:
+        raise UsageError(
+            f"{Path(source.path).name} does not say which assignment it belongs to (no "
+            '"grader": {"assignment": ...} in its metadata); pass --assignment FOLDER'
+        )
+    try:
+        return load_assignment(source.assignment_id)
+    except AssignmentError as exc:
+        if "no assignment at" not in str(exc):
+            raise
+        raise UsageError(
+            f"{Path(source.path).name} belongs to assignment '{source.assignment_id}', which "
+            "is not under ./assignments nor bundled with the grader; pass --assignment FOLDER"
+        ) from None
+
+
+def check_notebook(path: str | Path, assignment: str | Path | None = None) -> LocalCheck:
+    """Run the public (visible) tests of an assignment on one notebook.
+
+    Args:
+        path: the student's notebook (or ``.py`` script).
+        assignment: an assignment folder or id; default: the one the notebook's metadata names.
+
+    Returns:
+        The results of the public tests.
+
+    Raises:
+        InvalidSubmission: the notebook cannot be read (the message says why).
+        UsageError: no assignment can be determined.
+        AssignmentError: the assignment is broken.
+        SandboxError: the sandbox cannot start.
+    """
+    start = time.perf_counter()
+    early = _early_assignment(path, assignment)
+    if early is None:
+        source = read_submission(str(path))
+        found = find_assignment(source, assignment)
+        grader = _grader(found)
+    else:
+        found = early
+        source, grader = _read_while_starting(path, found)
+    with grader:
+        result = grader.grade_source(source, Path(path).stem, start=start)
+    return LocalCheck(found, result, time.perf_counter() - start)
+
+
+def _grader(assignment: Assignment) -> Grader:
+    from grader.runner import Grader  # numpy and the sandbox: after the cheap checks
+
+    return Grader(assignment, visibility="visible")
+
+
+def _early_assignment(path: str | Path, given: str | Path | None) -> Assignment | None:
+    """The assignment, known before the notebook is fully read (None: read it first).
+
+    From ``--assignment``, or from a quick look at the notebook's metadata; anything unusual
+    (a large or broken file, no metadata, an unknown id) is left to the full reader, which
+    explains it properly.
+    """
+    if given is not None:
+        return load_assignment(given)
+    try:
+        if os.path.getsize(path) > _PEEK_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            metadata = json.loads(handle.read()).get("metadata", {})
+        name = metadata["grader"]["assignment"]
+        return load_assignment(name) if isinstance(name, str) else None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, GraderError):
+        return None
+
+
+def _read_while_starting(path: str | Path, assignment: Assignment) -> tuple[SourceFile, Grader]:
+    """Read and validate the notebook while the sandbox starts (it mostly waits on a child)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        starting = pool.submit(_grader, assignment)
+        try:
+            source = read_submission(str(path))
+        except BaseException:
+            starting.add_done_callback(_close_started)
+            raise
+        return source, starting.result()
+
+
+def _close_started(starting: Future[Grader]) -> None:
+    if starting.exception() is None:
+        starting.result().close()
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _clean(text: str) -> str:
+    """Drop control characters (keeping newlines) so a message cannot drive the terminal."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch in "\t\n" or (ch.isprintable() and ch != "\x7f"))
+
+
+def _num(value: float) -> str:
+    rounded = round(value, 4)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:g}"
+
+
+def _test_lines(test: CheckResult, color: bool) -> list[str]:
+    name = test.id.split(".", 1)[-1]
+    points = f"{_num(test.score)}/{_num(test.max_score)}"
+    if test.outcome == "passed":
+        return [f"  {_paint('✓', _GREEN, color)} {name} {_paint(points, _DIM, color)}"]
+    label = "" if test.outcome == "failed" else f" ({test.outcome})"
+    head = f"  {_paint('✗', _RED, color)} {name}{label} {_paint(points, _DIM, color)}"
+    message = _clean(test.message).strip() or test.outcome
+    lines = [head, *(f"      {line}" for line in message.splitlines())]
+    output = _clean(test.output).strip()
+    if output:
+        shown = output.splitlines()[:10]
+        lines.append("      " + _paint("your code printed:", _DIM, color))
+        lines += [f"        {line}" for line in shown]
+    return lines
+
+
+def _function_lines(tests: Sequence[CheckResult], color: bool) -> list[str]:
+    function = tests[0].function
+    passed = sum(t.outcome == "passed" for t in tests)
+    mark = _paint("✓", _GREEN, color) if passed == len(tests) else _paint("✗", _RED, color)
+    header = f"{mark} {_paint(function, _BOLD, color)}  {passed}/{len(tests)} passed"
+    return [header, *(line for t in tests for line in _test_lines(t, color))]
+
+
+def format_check_report(check: LocalCheck, *, color: bool = False) -> str:
+    """Render a local check: tests grouped by function, warnings, then a total line.
+
+    Args:
+        check: what :func:`check_notebook` returned.
+        color: add ANSI colours (only when writing to a terminal).
+
+    Returns:
+        The text, ending in a newline.
+    """
+    result = check.result
+    lines = [f"{check.assignment.title}: public tests on {Path(result.path).name}", ""]
+    groups: dict[str, list[CheckResult]] = {}
+    for test in result.tests:
+        groups.setdefault(test.function, []).append(test)
+    for tests in groups.values():
+        lines += _function_lines(tests, color)
+    if result.warnings:
+        lines.append("")
+        lines += [_paint(f"warning: {_clean(w)}", _YELLOW, color) for w in result.warnings]
+    lines += ["", _total_line(check, color)]
+    return "\n".join(lines) + "\n"
+
+
+def _total_line(check: LocalCheck, color: bool) -> str:
+    tests = check.result.tests
+    passed = sum(t.outcome == "passed" for t in tests)
+    score = f"{_num(check.result.score)}/{_num(check.result.max_score)} points"
+    text = f"{passed}/{len(tests)} public tests passed ({score}) in {check.duration_s:.2f} s"
+    if check.passed:
+        return _paint(text, _GREEN, color) + "; hidden tests run when you submit"
+    return _paint(text, _RED, color) + "; fix the ✗ tests above and run `grader check` again"
