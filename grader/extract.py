@@ -17,7 +17,7 @@ from typing import Literal
 
 from grader.notebook import Cell
 
-__all__ = ["FunctionInfo", "Program", "Unit", "extract_program"]
+__all__ = ["FunctionInfo", "Program", "Unit", "extract_program", "imported_modules"]
 
 UnitKind = Literal["import", "def", "const"]
 
@@ -386,3 +386,24 @@ def extract_program(cells: tuple[Cell, ...]) -> Program:
         for cell in cells:
             builder.add_cell(cell)
     return builder.program()
+
+
+def imported_modules(program: Program) -> list[str]:
+    """The absolute module names the program's import statements import, in order, once each.
+
+    Used to pre-import an assignment's usual modules in the sandbox's zygote.
+    """
+    names: list[str] = []
+    for unit in program.units:
+        if unit.kind != "import":
+            continue
+        try:
+            tree = ast.parse(unit.source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.append(node.module)
+    return list(dict.fromkeys(names))

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.assignment import Assignment, Check
 from grader.errors import InvalidSubmission
-from grader.extract import Program, extract_program
+from grader.extract import Program, extract_program, imported_modules
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.reference import load_reference
 from grader.results import CheckResult, Outcome, SubmissionResult
@@ -64,7 +64,10 @@ def run_check(
     if "rng" in wanted:
         kwargs["rng"] = _rng_for(check.id)
     try:
-        check.spec.func(**kwargs)
+        # Reference computations on a wrong submission's values may overflow (e.g. exp of
+        # huge weights); numpy must not turn that into warnings, or errors under -W error.
+        with np.errstate(all="ignore"):
+            check.spec.func(**kwargs)
     except StudentCodeError as exc:
         return _OUTCOME_BY_KIND.get(exc.kind, "error"), _student_error_message(exc, program)
     except AssertionError as exc:
@@ -103,7 +106,9 @@ class Grader:
             else SimpleNamespace()
         )
         self.max_bytes = DEFAULT_MAX_BYTES
-        self.zygote = Zygote(assignment.helpers, strict=strict)
+        self.zygote = Zygote(
+            assignment.helpers, strict=strict, prewarm=_notebook_imports(assignment)
+        )
 
     @property
     def isolation(self) -> dict[str, bool]:
@@ -222,6 +227,19 @@ class Grader:
                 )
             )
         return results
+
+
+def _notebook_imports(assignment: Assignment) -> list[str]:
+    """What the assignment's own notebooks import: students' notebooks import the same."""
+    modules: list[str] = []
+    for path in (assignment.release, assignment.solution):
+        if path is None:
+            continue
+        try:
+            modules.extend(imported_modules(extract_program(read_submission(str(path)).cells)))
+        except InvalidSubmission:
+            continue  # verify reports a broken release or solution; grading goes on
+    return list(dict.fromkeys(modules))
 
 
 def _sha256_or_empty(path: str | Path) -> str:

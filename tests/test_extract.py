@@ -410,3 +410,15 @@ def test_empty_and_comment_only_cells_give_nothing() -> None:
 def test_carriage_returns_in_cells_are_normalised() -> None:
     program = extract("import os\r\n\r\ndef f():\r\n    return 1\r\n")
     assert program.units[1] == Unit("def", ("f",), "def f():\n    return 1", 1, 3)
+
+
+def test_imported_modules_lists_absolute_imports_once_in_order() -> None:
+    from grader.extract import imported_modules
+    from grader.notebook import Cell
+
+    src = (
+        "import numpy as np, os.path\nfrom planar_utils import sigmoid\nfrom . import rel\n"
+        "import numpy\ntry:\n    import sklearn\nexcept ImportError:\n    pass\n"
+    )
+    program = extract_program((Cell(1, src),))
+    assert imported_modules(program) == ["numpy", "os.path", "planar_utils", "sklearn"]
