@@ -34,6 +34,7 @@ __all__ = [
     "expect_int",
     "expect_keys",
     "expect_normal",
+    "expect_normal_scale",
     "expect_not_constant",
     "expect_number",
     "expect_sequence",
@@ -413,3 +414,68 @@ def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint:
             "a normal distribution has 3, a uniform one 1.8)",
             hint,
         )
+
+
+# A known mistake must put the standard deviation at least this far (relative) from the right
+# one: a mistaken sample's s lies within a few 1 / sqrt(2n) <= 0.5% of the mistaken value, so
+# it is outside expect_normal's 10% window by >= 9 standard errors, and a correct sample (well
+# inside the window) can never be mistaken for it.
+_MISTAKE_SEPARATION = 2 * _STD_RTOL
+
+
+def expect_normal_scale(
+    arr: Array,
+    what: str,
+    *,
+    std: float,
+    mistakes: Sequence[tuple[float, str]] = (),
+    expected: str = "",
+    mean: float = 0.0,
+    hint: str = "",
+) -> None:
+    """Like :func:`expect_normal`, and a wrong spread that a known mistake explains is named.
+
+    When the standard deviation of ``arr`` is outside :func:`expect_normal`'s 10% window and
+    within 10% of one of the ``mistakes``' standard deviations (the closest one, on a log
+    scale), the message gives that mistake's advice instead of ``hint``; otherwise this is
+    :func:`expect_normal`, with the same tolerances and failure probability::
+
+        expect_normal_scale(W2, "W2", std=0.1, expected="sqrt(2 / layer_dims[1])",
+                            mistakes=[(0.02, "did you forget the square root?")])
+
+    Args:
+        arr: the student's array, with at least :data:`MIN_NORMAL_SAMPLES` entries.
+        what: its name for the message.
+        std: the required standard deviation.
+        mistakes: ``(standard deviation, advice)`` for each known mistake.
+        expected: how ``std`` is computed, shown after it (e.g. ``"sqrt(2 / layer_dims[1])"``).
+        mean: the required mean.
+        hint: advice for any other failure.
+
+    Raises:
+        CheckFailed: a statistic is out of range.
+        ValueError: ``arr`` is too small, or a mistake's standard deviation is within 20% of
+            ``std`` (check-authoring bugs: the mistake could not be told apart reliably).
+    """
+    for wrong, _ in mistakes:
+        if not wrong > 0 or abs(math.log(wrong / std)) < math.log1p(_MISTAKE_SEPARATION):
+            raise ValueError(
+                f"expect_normal_scale: the mistake with standard deviation {wrong:.3g} is too "
+                f"close to the required {std:.3g} to be told apart"
+            )
+    values = np.asarray(arr, dtype=np.float64).ravel()
+    if arr.size >= MIN_NORMAL_SAMPLES and np.all(np.isfinite(values)) and np.ptp(values) > 0:
+        s = float(np.std(values))
+        if abs(s / std - 1) > _STD_RTOL:
+            message = f"{what} has standard deviation {s:.3g}, expected about {std:.3g}"
+            if expected:
+                message += f" = {expected}"
+            raise _fail(message, _explain(s, mistakes) or hint)
+    expect_normal(arr, what, std=std, mean=mean, hint=hint)
+
+
+def _explain(s: float, mistakes: Sequence[tuple[float, str]]) -> str:
+    """The advice of the mistake whose standard deviation is closest to ``s`` within 10%."""
+    near = [(abs(math.log(s / wrong)), advice) for wrong, advice in mistakes]
+    near = [(distance, advice) for distance, advice in near if distance <= math.log1p(_STD_RTOL)]
+    return min(near)[1] if near else ""
