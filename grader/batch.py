@@ -51,6 +51,7 @@ from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
 from grader.runner import Grader, find_submissions, submission_id_for
+from grader.sandbox.host import Zygote
 
 __all__ = [
     "BatchOutcome",
@@ -91,6 +92,7 @@ class BatchSettings:
         cache: where graded results are kept between runs (None: no cache).
         force: regrade even what the cache holds (and refresh the cache).
         window: results allowed to wait for an earlier one (bounds memory); default 16/job.
+        strict: refuse to grade (SandboxError) unless every isolation layer is active.
     """
 
     jobs: int | None = None
@@ -99,6 +101,7 @@ class BatchSettings:
     cache: ResultCache | None = None
     force: bool = False
     window: int | None = None
+    strict: bool = False
 
     def job_count(self) -> int:
         """The number of parallel jobs to use."""
@@ -335,7 +338,7 @@ def _sigint_requests_stop(state: _State) -> Iterator[None]:
 
 def _run_serial(state: _State) -> None:
     try:
-        with Grader(state.assignment, visibility=state.settings.visibility) as grader:
+        with _grader(state) as grader:
             state.take_isolation(grader)
             for index, (sid, path) in enumerate(state.plan):
                 if state.stop:
@@ -349,7 +352,7 @@ def _run_serial(state: _State) -> None:
 
 
 def _run_threads(state: _State, jobs: int) -> None:
-    with Grader(state.assignment, visibility=state.settings.visibility) as grader:
+    with _grader(state) as grader:
         state.take_isolation(grader)
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as pool:
 
@@ -360,14 +363,22 @@ def _run_threads(state: _State, jobs: int) -> None:
             _schedule(state, pool, submit, jobs)
 
 
+def _grader(state: _State) -> Grader:
+    settings = state.settings
+    return Grader(state.assignment, visibility=settings.visibility, strict=settings.strict)
+
+
 def _run_processes(state: _State, jobs: int) -> None:
+    if state.settings.strict:
+        # Refuse here, with the SandboxError's message, rather than break the worker pool.
+        Zygote(strict=True).close()
     context = multiprocessing.get_context("spawn")  # no fork of a threaded grader process
     root = str(state.assignment.root)
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
         initializer=_worker_start,
-        initargs=(root, state.settings.visibility),
+        initargs=(root, state.settings.visibility, state.settings.strict),
     ) as pool:
 
         def submit(index: int) -> Future[Any]:
@@ -424,7 +435,7 @@ def _collect(state: _State, index: int, future: Future[Any]) -> None:
 _worker_grader: Grader | None = None
 
 
-def _worker_start(assignment_root: str, visibility: str) -> None:
+def _worker_start(assignment_root: str, visibility: str, strict: bool) -> None:
     """Worker-process initialiser: ignore Ctrl-C (the parent decides), start a Grader."""
     global _worker_grader
     from multiprocessing.util import Finalize
@@ -432,7 +443,7 @@ def _worker_start(assignment_root: str, visibility: str) -> None:
     from grader.assignment import load_assignment
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_grader = Grader(load_assignment(assignment_root), visibility=visibility)
+    _worker_grader = Grader(load_assignment(assignment_root), visibility=visibility, strict=strict)
     # Runs when the pool shuts the worker down normally: stops the zygote, removes its files.
     Finalize(_worker_grader, _worker_grader.close, exitpriority=10)
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,3 +201,23 @@ def test_ctrl_c_keeps_what_is_graded_and_exits_130(tmp_path: Path) -> None:
     assert rerun.returncode == ExitCode.OK, rerun.stderr
     assert f"grader: {80 - done} graded, {done} from the cache" in rerun.stderr
     assert len(json.loads((tmp_path / "r.json").read_text())["submissions"]) == 80
+
+
+def test_strict_refuses_when_a_layer_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import grader.runner
+    from grader.sandbox.host import Zygote
+
+    class WeakZygote(Zygote):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "disable": ["network"]})
+
+    monkeypatch.setattr(grader.runner, "Zygote", WeakZygote)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "correct.py").write_text(CORRECT)
+    argv = ["grade", TINY, str(tmp_path / "correct.py"), "--no-cache", "-j", "1"]
+    assert main([*argv, "--strict"]) == 5
+    assert "strict mode: isolation layers missing" in capsys.readouterr().err
+    assert main(argv) == 0
+    assert "warning: network isolation unavailable" in capsys.readouterr().err

@@ -49,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--public-only", action="store_true", help="run only the public (visible) tests"
     )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to grade (exit 5) unless every sandbox isolation layer is active",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     cache = parser.add_argument_group("resuming")
     cache.add_argument(
@@ -109,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         visibility=visibility,
         cache=None if args.no_cache else ResultCache(args.cache),
         force=args.force,
+        strict=args.strict,
     )
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
@@ -147,6 +153,8 @@ def _print_counts(outcome: BatchOutcome, settings: BatchSettings) -> None:
     if outcome.interrupted:
         line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
     print(line, file=sys.stderr)
+    for warning in outcome.header.isolation_warnings:
+        print(f"grader: warning: {warning}", file=sys.stderr)
 
 
 class _Outputs:
