@@ -188,7 +188,7 @@ class Grader:
             score=float(sum(t.score for t in tests)),
             max_score=float(sum(c.spec.points for c in checks)),
             duration_s=time.perf_counter() - start,
-            warnings=tuple(warnings),
+            warnings=tuple(dict.fromkeys(warnings)),
             tests=tuple(tests),
         )
 

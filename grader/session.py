@@ -78,7 +78,9 @@ class SandboxSubmission:
     def _read_load_reply(self, reply: dict[str, Any]) -> None:
         warnings = reply.get("warnings")
         if isinstance(warnings, list):
-            self.warnings = [w[:500] for w in warnings[:50] if isinstance(w, str)]
+            # Once each: `import sklearn` and `import sklearn.datasets` fail the same way.
+            texts = [w[:500] for w in warnings[:50] if isinstance(w, str)]
+            self.warnings = list(dict.fromkeys(texts))
         functions = reply.get("functions")
         if isinstance(functions, dict):
             for name, sig in functions.items():

@@ -236,7 +236,10 @@ def initialize_parameters_symmetry_breaking(submission: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # forward_propagation
 
-_FORWARD_SIZES = [(2, 4, 1, 7), (5, 3, 1, 13), (3, 6, 2, 9), (4, 2, 1, 1)]
+# One output unit (n_y = 1) throughout, as in the course: its notebooks of several years end
+# forward_propagation with `assert(A2.shape == (1, X.shape[1]))`, so a correct course solution
+# must not fail for an n_y the exercise never uses. initialize_parameters.shapes covers n_y > 1.
+_FORWARD_SIZES = [(2, 4, 1, 7), (5, 3, 1, 13), (3, 6, 1, 9), (4, 2, 1, 1)]
 _FORWARD_HINTS = {
     "Z1": "Z1 = np.dot(W1, X) + b1",
     "A1": "A1 = np.tanh(Z1)",
@@ -299,7 +302,7 @@ def compute_cost_values(submission: Any, reference: Any, rng: np.random.Generato
 # ---------------------------------------------------------------------------------------------
 # backward_propagation
 
-_BACKWARD_SIZES = [(3, 5, 1, 8), (2, 4, 2, 6), (4, 3, 1, 1)]
+_BACKWARD_SIZES = [(3, 5, 1, 8), (2, 4, 1, 6), (4, 3, 1, 1)]  # n_y = 1: see _FORWARD_SIZES
 _BACKWARD_HINTS = {
     "dW2": "dW2 = np.dot(dZ2, A1.T) / m with dZ2 = A2 - Y",
     "db2": "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
