@@ -103,3 +103,12 @@ def test_graded_by_the_full_grader(grader: Grader, scenario: str) -> None:
         elif test.function not in ("nn_model", "predict"):
             # nn_model and predict call the hostile function themselves.
             assert test.outcome == "passed", test
+
+
+def test_a_clean_submission_after_all_hostile_ones_gets_full_marks(grader: Grader) -> None:
+    # Runs after the parametrized tests above, on the same Grader (and zygote): nothing a
+    # hostile notebook did may leak into the next submission.
+    result = grader.grade_path(REPO / "solutions" / "planar_data_classification.ipynb", "clean")
+    assert result.score == result.max_score == 100.0
+    left = [p for p in Path(grader.zygote.root).iterdir() if p.name.startswith("box-")]
+    assert left == []  # every child's private working directory was removed
