@@ -10,10 +10,11 @@ top-level chunk of the cell it sits in.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from grader.notebook import Cell
 
@@ -318,6 +319,49 @@ def _graded_header(lines: list[str]) -> str | None:
     return match.group(1).lower() if match else None
 
 
+class _Statement(NamedTuple):
+    """What one kept top-level statement of a cell contributes, independent of its cell."""
+
+    kind: str  # a UnitKind, or "future" for `from __future__ import ...`
+    names: tuple[str, ...]
+    source: str
+    lineno: int
+    function: str | None  # the function's name when the statement is a def
+    graded: bool
+    stub_empty: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], str | None]:
+    """The statements a cell keeps and its warning. Pure, so cached: in a batch most cells
+    (imports, demos, untouched text) are the same in every student's notebook."""
+    lines, warning = _prepare(Cell(number, source))
+    if warning is not None:
+        return (), warning
+    with warnings.catch_warnings():
+        # The parser warns about e.g. invalid escape sequences; not the grader's concern.
+        warnings.simplefilter("ignore")
+        body, warning = _parse_cell(number, lines)
+    header = _graded_header(lines)
+    kept = []
+    for node in body:
+        if isinstance(node, ast.ImportFrom) and _is_future(node):
+            names = tuple(alias.name for alias in node.names)
+            kept.append(_Statement("future", names, "", 0, None, False, False))
+            continue
+        classified = _classify(node)
+        if classified is None:
+            continue
+        kind, names = classified
+        lineno, text = _segment(node, lines)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            graded = header is not None and header == node.name.lower()
+            kept.append(_Statement(kind, names, text, lineno, node.name, graded, _stub_empty(text)))
+        else:
+            kept.append(_Statement(kind, names, text, lineno, None, False, False))
+    return tuple(kept), warning
+
+
 class _Builder:
     """Accumulates units, the last definition of each function, warnings and futures."""
 
@@ -328,33 +372,22 @@ class _Builder:
         self.futures: dict[str, None] = {}
 
     def add_cell(self, cell: Cell) -> None:
-        lines, warning = _prepare(cell)
-        if warning is None:
-            body, warning = _parse_cell(cell.number, lines)
-            header = _graded_header(lines)
-            for node in body:
-                self.add_statement(node, lines, cell.number, header)
+        statements, warning = _analyse_cell(cell.number, cell.source)
+        for st in statements:
+            self.add_statement(st, cell.number)
         if warning is not None:
             self.warnings.append(warning)
 
-    def add_statement(
-        self, node: ast.stmt, lines: list[str], cell: int, header: str | None
-    ) -> None:
-        if isinstance(node, ast.ImportFrom) and _is_future(node):
-            self.futures.update(dict.fromkeys(alias.name for alias in node.names))
+    def add_statement(self, st: _Statement, cell: int) -> None:
+        if st.kind == "future":
+            self.futures.update(dict.fromkeys(st.names))
             return
-        kept = _classify(node)
-        if kept is None:
-            return
-        kind, names = kept
-        lineno, source = _segment(node, lines)
-        self.units.append(Unit(kind, names, source, cell, lineno))
-        for name in names:  # a later binding of the name shadows an earlier function
+        self.units.append(Unit(st.kind, st.names, st.source, cell, st.lineno))  # type: ignore[arg-type]
+        for name in st.names:  # a later binding of the name shadows an earlier function
             self.functions.pop(name, None)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            graded = header is not None and header == node.name.lower()
-            info = FunctionInfo(node.name, cell, lineno, graded, _stub_empty(source))
-            self.functions[node.name] = info
+        if st.function is not None:
+            info = FunctionInfo(st.function, cell, st.lineno, st.graded, st.stub_empty)
+            self.functions[st.function] = info
 
     def program(self) -> Program:
         return Program(
@@ -380,11 +413,8 @@ def extract_program(cells: tuple[Cell, ...]) -> Program:
         a syntax error.
     """
     builder = _Builder()
-    with warnings.catch_warnings():
-        # The parser warns about e.g. invalid escape sequences; that is not the grader's concern.
-        warnings.simplefilter("ignore")
-        for cell in cells:
-            builder.add_cell(cell)
+    for cell in cells:
+        builder.add_cell(cell)
     return builder.program()
 
 

@@ -18,7 +18,6 @@ big-endian length followed by the payload.
 from __future__ import annotations
 
 import json
-import math
 import re
 import select
 import socket
@@ -44,6 +43,7 @@ MAX_ITEMS = 200_000
 _MAX_INT_DIGITS = 4000
 _DTYPE_RE = re.compile(r"^[<>|=]?[biuf][1248]$")
 _HEAD = struct.Struct(">I")
+_DTYPES: dict[str, np.dtype[Any]] = {}  # validated dtype strings (at most 4 x 4 x 4 of them)
 _FRAME = struct.Struct(">Q")
 
 
@@ -85,9 +85,30 @@ class _Encoder:
     def enc(self, v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise WireError("too_large", f"result too deeply nested (over {MAX_DEPTH} levels)")
-        if v is None or isinstance(v, (bool, np.bool_)):
+        # Exact built-in types first (nearly every value is one); subclasses and numpy scalars
+        # take the slower isinstance path below, with the same results.
+        t = type(v)
+        if t is np.ndarray:
+            return self._array(v)
+        if t is dict:
+            return {"d": [self._item(k, x, depth) for k, x in v.items()]}
+        if t is float or t is bool or v is None:
             self.count()
-            return None if v is None else bool(v)
+            return v
+        if t is int:
+            return self._int(v)
+        if t is str:
+            self.count(len(v))
+            return v
+        if t is list or t is tuple:
+            self.count()
+            return {"l" if t is list else "t": [self.enc(x, depth + 1) for x in v]}
+        return self._subclass(v, depth)
+
+    def _subclass(self, v: Any, depth: int) -> Any:
+        if isinstance(v, (bool, np.bool_)):
+            self.count()
+            return bool(v)
         if isinstance(v, (int, np.integer)):
             return self._int(int(v))
         if isinstance(v, (float, np.floating)):
@@ -162,42 +183,49 @@ class _Decoder:
         self.items += 1
         if depth > MAX_DEPTH or self.items > MAX_ITEMS:
             raise WireError("too_large", "result too large or too deeply nested")
-        if node is None or isinstance(node, (bool, int, float, str)):
+        t = type(node)  # json.loads builds exact built-in types only
+        if node is None or t is float or t is int or t is str or t is bool:
             return node
-        if not isinstance(node, dict) or len(node) != 1:
+        if t is not dict or len(node) != 1:
             raise WireError("corrupt", "malformed value")
         (tag, body), = node.items()
-        if tag in ("l", "t") and isinstance(body, list):
+        if type(body) is not list:
+            raise WireError("corrupt", "malformed value")
+        if tag == "a" and len(body) == 3:
+            return self._array(*body)
+        if tag == "d":
+            return self._dict(body, depth)
+        if tag in ("l", "t"):
             items = [self.dec(x, depth + 1) for x in body]
             return items if tag == "l" else tuple(items)
-        if tag == "d" and isinstance(body, list):
-            return self._dict(body, depth)
-        if tag == "a" and isinstance(body, list) and len(body) == 3:
-            return self._array(*body)
         raise WireError("corrupt", "malformed value")
 
     def _dict(self, body: list[Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for pair in body:
-            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                 raise WireError("corrupt", "malformed dict")
             out[pair[0]] = self.dec(pair[1], depth + 1)
         return out
 
     def _array(self, index: Any, dtype: Any, shape: Any) -> np.ndarray[Any, Any]:
-        if not (isinstance(index, int) and 0 <= index < len(self.buffers)) or index in self.used:
+        # json.loads builds exact types, so `type(x) is int` also rules out bools.
+        if type(index) is not int or not 0 <= index < len(self.buffers) or index in self.used:
             raise WireError("corrupt", "bad array buffer reference")
-        if not (isinstance(dtype, str) and _DTYPE_RE.match(dtype)):
-            raise WireError("corrupt", "bad array dtype")
-        if not (
-            isinstance(shape, list)
-            and len(shape) <= MAX_DEPTH
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
-        ):
+        dt = _DTYPES.get(dtype) if isinstance(dtype, str) else None
+        if dt is None:
+            if not (isinstance(dtype, str) and _DTYPE_RE.match(dtype)):
+                raise WireError("corrupt", "bad array dtype")
+            dt = _DTYPES[dtype] = np.dtype(dtype)
+        if type(shape) is not list or len(shape) > MAX_DEPTH:
             raise WireError("corrupt", "bad array shape")
-        dt = np.dtype(dtype)
+        count = 1
+        for n in shape:
+            if type(n) is not int or n < 0:
+                raise WireError("corrupt", "bad array shape")
+            count *= n
         buf = self.buffers[index]
-        if math.prod(shape) * dt.itemsize != len(buf):
+        if count * dt.itemsize != len(buf):
             raise WireError("corrupt", "array shape does not match its data")
         self.used.add(index)
         return np.frombuffer(bytearray(buf), dtype=dt).reshape(shape)
