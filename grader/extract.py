@@ -362,6 +362,10 @@ def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], str
     return tuple(kept), warning
 
 
+_CACHED_CELL_CHARS = 64 * 1024
+_analyse_uncached = _analyse_cell.__wrapped__
+
+
 class _Builder:
     """Accumulates units, the last definition of each function, warnings and futures."""
 
@@ -372,7 +376,9 @@ class _Builder:
         self.futures: dict[str, None] = {}
 
     def add_cell(self, cell: Cell) -> None:
-        statements, warning = _analyse_cell(cell.number, cell.source)
+        # Only small cells are cached, so the cache's memory stays bounded (4096 x 64 KiB).
+        analyse = _analyse_cell if len(cell.source) <= _CACHED_CELL_CHARS else _analyse_uncached
+        statements, warning = analyse(cell.number, cell.source)
         for st in statements:
             self.add_statement(st, cell.number)
         if warning is not None:
