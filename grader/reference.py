@@ -25,7 +25,7 @@ def load_reference(solution: Path, helper_dirs: list[Path]) -> types.SimpleNames
     from grader.notebook import read_submission
 
     try:
-        program = extract_program(read_submission(str(solution)).cells)
+        program = extract_program(read_submission(str(solution), schema=False).cells)
     except InvalidSubmission as exc:
         raise AssignmentError(f"the reference solution {solution} cannot be read: {exc}") from exc
     namespace: dict[str, Any] = {"__name__": f"_grader_reference_{solution.stem}"}

@@ -236,7 +236,8 @@ def _notebook_imports(assignment: Assignment) -> list[str]:
         if path is None:
             continue
         try:
-            modules.extend(imported_modules(extract_program(read_submission(str(path)).cells)))
+            source = read_submission(str(path), schema=False)
+            modules.extend(imported_modules(extract_program(source.cells)))
         except InvalidSubmission:
             continue  # verify reports a broken release or solution; grading goes on
     return list(dict.fromkeys(modules))

@@ -323,3 +323,11 @@ def test_unknown_suffix_is_read_as_a_notebook() -> None:
     data = (DATA / "bom.ipynb").read_bytes()
     assert reads_submission(data, "submission.json").kind == "ipynb"
     assert "JSON is broken" in invalid_message(b"def f():\n    pass\n", "submission.txt")
+
+
+def test_schema_check_can_be_skipped_and_only_the_warning_changes() -> None:
+    path = str(DATA / "schema_deviations.ipynb")
+    checked = read_submission(path)
+    quick = read_submission(path, schema=False)
+    assert checked.warnings and quick.warnings == ()
+    assert quick.cells == checked.cells and quick.sha256 == checked.sha256
