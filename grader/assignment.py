@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader._toml import tomllib
 from grader.errors import AssignmentError
 from grader.results import Visibility
 from grader.sandbox.limits import Limits
 from grader.testing import CheckSpec, checks_in
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = ["Assignment", "Check", "load_assignment", "resolve_assignment"]
 

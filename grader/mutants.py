@@ -20,20 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import sys
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader._toml import tomllib
 from grader.errors import AssignmentError
 from grader.notebook import Cell, SourceFile
 from grader.results import SubmissionResult
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = ["Mutant", "load_mutants", "mutant_problems", "mutant_source"]
 

@@ -26,8 +26,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-import tomllib
 
+from grader._toml import tomllib
 from grader.assignment import load_assignment
 from grader.release import release_bytes
 from grader.testing import CheckSpec, LocalSubmission, StudentCodeError, checks_in

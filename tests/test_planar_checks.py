@@ -23,8 +23,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-import tomllib
 
+from grader._toml import tomllib
 from grader.testing import CheckSpec, LocalSubmission, StudentCodeError, checks_in
 
 ROOT = Path(__file__).resolve().parents[1]
