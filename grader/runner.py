@@ -262,7 +262,13 @@ def submission_id_for(path: Path, root: Path | None) -> str:
 
 
 def find_submissions(paths: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
-    """Expand files and folders (recursively) into (file, folder given) pairs, sorted."""
+    """Expand files and folders (recursively) into (file, folder given) pairs, sorted.
+
+    In a student's sub-folder that holds a notebook, ``.py`` files are taken for the helper
+    modules that come with a downloaded workspace (``planar_utils.py``, ``testCases_v2.py``),
+    not for submissions. Files directly in the given folder, and files named on the command
+    line, are always graded.
+    """
     found: list[tuple[Path, Path | None]] = []
     for raw in paths:
         path = Path(raw)
@@ -273,8 +279,12 @@ def find_submissions(paths: Sequence[str | Path]) -> list[tuple[Path, Path | Non
                 if p.is_file()
                 and p.suffix in (".ipynb", ".py")
                 and ".ipynb_checkpoints" not in p.parts
+                and not p.name.startswith(".")
             )
-            found.extend((p, path) for p in files)
+            workspaces = {p.parent for p in files if p.suffix == ".ipynb"} - {path}
+            found.extend(
+                (p, path) for p in files if p.suffix == ".ipynb" or p.parent not in workspaces
+            )
         else:
             found.append((path, None))
     return found

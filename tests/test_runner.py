@@ -141,3 +141,16 @@ def test_submission_ids_come_from_files_or_student_folders(tmp_path: Path) -> No
     write(tmp_path / ".ipynb_checkpoints", "bob-checkpoint.ipynb", "{}")
     plan = plan_submissions([tmp_path, tmp_path / "bob.ipynb"])
     assert [sid for sid, _ in plan] == ["alice", "bob", "carol", "bob-2"]
+
+
+def test_helper_scripts_beside_a_notebook_are_not_submissions(tmp_path: Path) -> None:
+    # A downloaded Coursera workspace: the notebook plus the course's helper modules.
+    (tmp_path / "alice").mkdir()
+    write(tmp_path / "alice", "Planar.ipynb", "{}")
+    write(tmp_path / "alice", "planar_utils.py", "")
+    write(tmp_path / "alice", "testCases_v2.py", "")
+    (tmp_path / "bob").mkdir()
+    write(tmp_path / "bob", "solution.py", "")  # a folder of scripts only: graded
+    write(tmp_path, ".hidden.ipynb", "{}")
+    plan = plan_submissions([tmp_path])
+    assert [(sid, p.name) for sid, p in plan] == [("alice", "Planar.ipynb"), ("bob", "solution.py")]
