@@ -221,3 +221,19 @@ def test_strict_refuses_when_a_layer_is_missing(
     assert "strict mode: isolation layers missing" in capsys.readouterr().err
     assert main(argv) == 0
     assert "warning: network isolation unavailable" in capsys.readouterr().err
+
+
+def test_a_single_submission_prints_what_to_fix_and_no_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wrong.py").write_text(WRONG)
+    (tmp_path / "broken.ipynb").write_text('{"cells": [')
+    assert main(["grade", TINY, "wrong.py", "--no-cache", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "add.values (failed): add returns the wrong sum" in out
+    assert "Score distribution" not in out
+    assert main(["grade", TINY, "broken.ipynb", "--no-cache", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "invalid: the file is not a valid notebook" in out
+    assert "re-download the notebook" in out  # the whole reason, not the table's cut

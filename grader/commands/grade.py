@@ -241,7 +241,10 @@ class _Outputs:
             sys.stdout.write(line)
         self.table.close()
         if self.last is not None:
+            # One submission (a student, or a TA checking one file): what to fix is the
+            # whole story; a score distribution of one would only be noise.
             sys.stdout.write(_failures_text(self.last))
+            return
         print()
         sys.stdout.write(note.replace("**", "") + stats_text(self.title, stats))
 
@@ -276,6 +279,8 @@ def _failures_text(sub: SubmissionResult) -> str:
     from grader.reports._common import printable
 
     lines = [f"warning: {printable(w)}" for w in sub.warnings]
+    if sub.error:  # the table row shows the reason truncated: here it is whole
+        lines.append(f"invalid: {printable(sub.error)}")
     for test in sub.tests:
         if test.outcome == "passed":
             continue
