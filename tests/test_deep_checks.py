@@ -8,17 +8,9 @@ the runner gives it. Numpy's global generator is seeded per check, as the sandbo
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import hashlib
-import importlib.util
-import inspect
 import itertools
 import math
 import re
-import sys
-import types
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +18,11 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
+from checks_harness import InProcess, failing
 
-from grader._toml import tomllib
 from grader.assignment import load_assignment
 from grader.release import release_bytes
-from grader.testing import CheckSpec, LocalSubmission, StudentCodeError, checks_in
+from grader.testing import LocalSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "deep_initialization"
@@ -58,89 +50,13 @@ REQUIRED_IDS = {
 # ---------------------------------------------------------------------------------------------
 # Harness
 
-# ``init_utils`` must be importable, as it is for students (and for the reference).
-if str(ASSIGNMENT) not in sys.path:
-    sys.path.insert(0, str(ASSIGNMENT))
-
-
-def _definition_nodes(notebook: Path) -> list[ast.stmt]:
-    """Imports and function definitions of the notebook's code cells (top-level code skipped)."""
-    nb = nbformat.read(notebook, as_version=4)
-    nodes: list[ast.stmt] = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef)
-            nodes += [n for n in ast.parse(cell.source).body if isinstance(n, kinds)]
-    return nodes
-
-
-def build_namespace(notebook: Path = SOLUTION, extra: str = "") -> dict[str, Any]:
-    """Execute a notebook's definitions, then ``extra`` (a last cell), in a fresh namespace."""
-    namespace: dict[str, Any] = {"__name__": "submission"}
-    for node in _definition_nodes(notebook):
-        with contextlib.suppress(ImportError):
-            exec(compile(ast.Module([node], []), str(notebook), "exec"), namespace)
-    exec(compile(extra, "<extra cell>", "exec"), namespace)
-    return namespace
-
-
-def submission_from(namespace: dict[str, Any]) -> LocalSubmission:
-    """The graded functions of ``namespace`` as a submission."""
-    return LocalSubmission({name: namespace[name] for name in FUNCTIONS if name in namespace})
-
-
-def _load_module(path: Path) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_deep_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HIDDEN_MODULE = _load_module(ASSIGNMENT / "tests" / "hidden.py")
-PUBLIC: list[CheckSpec] = checks_in(vars(_load_module(ASSIGNMENT / "tests" / "public.py")))
-HIDDEN: list[CheckSpec] = checks_in(vars(HIDDEN_MODULE))
-CHECKS = PUBLIC + HIDDEN
-REFERENCE = types.SimpleNamespace(**{k: v for k, v in build_namespace().items() if callable(v)})
-MUTANTS = tomllib.loads((ASSIGNMENT / "mutants.toml").read_text(encoding="utf-8"))["mutant"]
-
-
-def _seed(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
-def run_check(spec: CheckSpec, submission: Any, salt: str = "") -> tuple[str, str]:
-    """Run one check like the runner does; returns (outcome, message)."""
-    fixtures = {
-        "submission": submission,
-        "reference": REFERENCE,
-        "rng": np.random.default_rng(_seed(spec.id + salt)),
-    }
-    wanted = inspect.signature(spec.func).parameters
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            spec.func(**{name: fixtures[name] for name in wanted})
-    except StudentCodeError as exc:
-        return "error", exc.message
-    except AssertionError as exc:
-        return "failed", str(exc)
-    return "passed", ""
-
-
-def run_all(namespace: dict[str, Any], salt: str = "") -> dict[str, tuple[str, str]]:
-    """Every check's (outcome, message), seeding numpy's global state per check like the child."""
-    submission = submission_from(namespace)
-    results = {}
-    for index, spec in enumerate(CHECKS):
-        np.random.seed(_seed(f"{index}{salt}") % 2**32 if salt else index)
-        results[spec.id] = run_check(spec, submission, salt)
-    return results
-
-
-def failing(results: dict[str, tuple[str, str]]) -> set[str]:
-    """The ids that did not pass."""
-    return {check_id for check_id, (outcome, _) in results.items() if outcome != "passed"}
+HARNESS = InProcess("deep_initialization", FUNCTIONS)
+PUBLIC, HIDDEN, CHECKS = HARNESS.public, HARNESS.hidden, HARNESS.checks
+REFERENCE, MUTANTS, HIDDEN_MODULE = HARNESS.reference, HARNESS.mutants, HARNESS.hidden_module
+build_namespace = HARNESS.namespace
+submission_from = HARNESS.submission
+run_check = HARNESS.run_check
+run_all = HARNESS.run_all
 
 
 def _message(mutant_name: str, check_id: str) -> str:

@@ -8,24 +8,15 @@ fixtures the runner gives it.
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import hashlib
-import importlib.util
 import re
-import sys
-import types
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import numpy as np
 import pytest
+from checks_harness import InProcess, failing
 
-from grader._toml import tomllib
-from grader.testing import CheckSpec, LocalSubmission, StudentCodeError, checks_in
+from grader.testing import LocalSubmission
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "planar_data_classification"
@@ -61,94 +52,13 @@ REQUIRED_IDS = {
 # Harness
 
 
-# ``planar_utils`` must be importable, as it is for students (and for the reference).
-if str(ASSIGNMENT) not in sys.path:
-    sys.path.insert(0, str(ASSIGNMENT))
-
-
-def _definition_nodes(notebook: Path) -> list[ast.stmt]:
-    """Imports and function definitions of the notebook's code cells (top-level code skipped)."""
-    nb = nbformat.read(notebook, as_version=4)
-    nodes: list[ast.stmt] = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.split("\n")
-        source = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
-        kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef)
-        nodes += [n for n in ast.parse(source).body if isinstance(n, kinds)]
-    return nodes
-
-
-def build_namespace(notebook: Path = SOLUTION, extra: str = "") -> dict[str, Any]:
-    """Execute a notebook's definitions, then ``extra`` (a last cell), in a fresh namespace."""
-    namespace: dict[str, Any] = {"__name__": "submission"}
-    for node in _definition_nodes(notebook):
-        # matplotlib and the course's test modules are not installed: as for students.
-        with contextlib.suppress(ImportError):
-            exec(compile(ast.Module([node], []), str(notebook), "exec"), namespace)
-    exec(compile(extra, "<extra cell>", "exec"), namespace)
-    return namespace
-
-
-def submission_from(namespace: dict[str, Any]) -> LocalSubmission:
-    """The graded functions of ``namespace`` as a submission."""
-    return LocalSubmission({name: namespace[name] for name in FUNCTIONS if name in namespace})
-
-
-def _load_module(path: Path) -> list[CheckSpec]:
-    spec = importlib.util.spec_from_file_location(f"_planar_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return checks_in(vars(module))
-
-
-PUBLIC = _load_module(ASSIGNMENT / "tests" / "public.py")
-HIDDEN = _load_module(ASSIGNMENT / "tests" / "hidden.py")
-CHECKS = PUBLIC + HIDDEN
-REFERENCE = types.SimpleNamespace(**{k: v for k, v in build_namespace().items() if callable(v)})
-MUTANTS = tomllib.loads((ASSIGNMENT / "mutants.toml").read_text(encoding="utf-8"))["mutant"]
-
-
-def _rng_for(check_id: str, salt: str = "") -> np.random.Generator:
-    """The runner's seeding: sha256 of the check id (``salt`` varies it for robustness tests)."""
-    digest = hashlib.sha256((check_id + salt).encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
-
-def run_check(spec: CheckSpec, submission: Any, salt: str = "") -> tuple[str, str]:
-    """Run one check like the runner does; returns (outcome, message)."""
-    import inspect
-
-    fixtures = {"submission": submission, "reference": REFERENCE, "rng": _rng_for(spec.id, salt)}
-    wanted = inspect.signature(spec.func).parameters
-    try:
-        with warnings.catch_warnings():
-            # Student code runs in a child process without -W error; numpy overflow warnings
-            # there are not failures, so they must not be here either.
-            warnings.simplefilter("ignore")
-            spec.func(**{name: fixtures[name] for name in wanted})
-    except StudentCodeError as exc:
-        return "error", exc.message
-    except AssertionError as exc:
-        return "failed", str(exc)
-    return "passed", ""
-
-
-def run_all(namespace: dict[str, Any], salt: str = "") -> dict[str, tuple[str, str]]:
-    """Every check's (outcome, message), seeding numpy's global state per check like the child."""
-    submission = submission_from(namespace)
-    results = {}
-    for index, spec in enumerate(CHECKS):
-        np.random.seed(index)
-        results[spec.id] = run_check(spec, submission, salt)
-    return results
-
-
-def failing(results: dict[str, tuple[str, str]]) -> set[str]:
-    """The ids that did not pass."""
-    return {check_id for check_id, (outcome, _) in results.items() if outcome != "passed"}
+HARNESS = InProcess("planar_data_classification", FUNCTIONS)
+PUBLIC, HIDDEN, CHECKS = HARNESS.public, HARNESS.hidden, HARNESS.checks
+REFERENCE, MUTANTS = HARNESS.reference, HARNESS.mutants
+build_namespace = HARNESS.namespace
+submission_from = HARNESS.submission
+run_check = HARNESS.run_check
+run_all = HARNESS.run_all
 
 
 # ---------------------------------------------------------------------------------------------
