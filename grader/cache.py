@@ -19,12 +19,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.reports._io import atomic_write
 from grader.results import OUTCOMES, SubmissionResult
 
 __all__ = [
@@ -135,16 +135,7 @@ class ResultCache:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"format": CACHE_FORMAT, "key": key, "result": result.to_dict()}
-        data = json.dumps(entry, allow_nan=False).encode()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, json.dumps(entry, allow_nan=False).encode())
 
 
 def _entry_result(data: Any, key: str, sha256: str) -> SubmissionResult | None:

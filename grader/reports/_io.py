@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
-__all__ = ["write_report"]
+__all__ = ["atomic_write", "write_report"]
+
+
+def atomic_write(path: str | Path, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees half a file, and a run killed mid-write leaves the old file (or none)
+    and no temporary file behind. Text is UTF-8, written exactly as given (no newline
+    translation); characters UTF-8 cannot encode become ``?``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = content if isinstance(content, bytes) else content.encode("utf-8", "replace")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
 
 
 def write_report(path: str | Path, content: str | bytes) -> Path:
@@ -24,8 +49,4 @@ def write_report(path: str | Path, content: str | bytes) -> Path:
     Raises:
         OSError: if the file cannot be written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = content if isinstance(content, bytes) else content.encode("utf-8", "replace")
-    target.write_bytes(data)
-    return target
+    return atomic_write(path, content)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
+from grader.reports._io import atomic_write
 from grader.reports.feedback_md import feedback_markdown
 from grader.reports.gradebook import gradebook_header, gradebook_row
 from grader.reports.gradescope import gradescope_results
@@ -72,19 +73,6 @@ class SafeNames:
             name = f"{base}-{n}"
         self._used.add(name.lower())
         return name
-
-
-def _atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _PartFile:
@@ -226,7 +214,7 @@ class GradescopeStream:
     def add(self, sub: SubmissionResult) -> None:
         """Write this submission's results.json."""
         data = json.dumps(gradescope_results(sub), indent=2, allow_nan=False) + "\n"
-        _atomic_write(self.directory / self._names.name(sub.id) / "results.json", data)
+        atomic_write(self.directory / self._names.name(sub.id) / "results.json", data)
 
     def finish(self, header: GradingRun, *, partial: bool) -> None:
         """Nothing left to write: every file was written by :meth:`add`."""
@@ -253,9 +241,9 @@ class FeedbackStream:
     def add(self, sub: SubmissionResult) -> None:
         """Write this student's feedback files."""
         name = self._names.name(sub.id)
-        _atomic_write(self.directory / f"{name}.md", feedback_markdown(sub, title=self.title))
+        atomic_write(self.directory / f"{name}.md", feedback_markdown(sub, title=self.title))
         if self.html:
-            _atomic_write(self.directory / f"{name}.html", feedback_html(sub.path, sub))
+            atomic_write(self.directory / f"{name}.html", feedback_html(sub.path, sub))
 
     def finish(self, header: GradingRun, *, partial: bool) -> None:
         """Nothing left to write: every file was written by :meth:`add`."""
