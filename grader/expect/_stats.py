@@ -1,0 +1,133 @@
+"""Expectations on distributions: weights drawn as N(mean, std^2), with safe tolerances."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from grader.expect._common import Array, fail
+from grader.expect._values import expect_finite
+
+# expect_normal's tolerances, and why a correct N(mean, std^2) sample of n >= MIN_NORMAL_SAMPLES
+# entries fails them with probability far below 1e-9 (z = tolerance / standard error):
+# - mean within 0.05 std: the sample mean has standard error std / sqrt(n), so
+#   z >= 0.05 * sqrt(20000) = 7.07 and P(|Z| > 7.07) = 1.5e-12.
+# - standard deviation within 10%: s / std has standard error 1 / sqrt(2n) <= 0.005, so
+#   z >= 20 and P ~ 1e-88.
+# - kurtosis within 0.5 of 3: the sample kurtosis has standard error sqrt(24 / n) <= 0.035,
+#   so z >= 14.4 (P ~ 1e-46 in the normal approximation). Its right tail is heavier than
+#   normal, but raising the fourth moment of 20000 draws by 0.5 std^4 takes about one draw
+#   beyond 10 std (P ~ 20000 * 1.5e-23 = 3e-19) or thousands of moderate excesses.
+# Together: below 2e-12 per array. A uniform sample has kurtosis 1.8 and fails.
+MIN_NORMAL_SAMPLES = 20_000
+_MEAN_TOL = 0.05  # in units of std
+_STD_RTOL = 0.10
+_KURTOSIS_TOL = 0.5
+
+
+def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint: str = "") -> None:
+    """Fail unless the entries of ``arr`` look like independent draws from N(mean, std^2).
+
+    Checks, in this order, that the entries are not all equal, their standard deviation
+    (within 10%), their mean (within 0.05 std) and their kurtosis (within 0.5 of 3, which
+    rejects uniform draws scaled to the right spread). The tolerances are sized so that a
+    correct sample fails with probability below 1e-11 (see the comment above the constants).
+
+    Args:
+        arr: the student's array, with at least :data:`MIN_NORMAL_SAMPLES` entries.
+        what: its name for the message.
+        std: the required standard deviation (shown in the message as "about ...").
+        mean: the required mean.
+        hint: advice appended to the message, e.g. how to draw the values.
+
+    Raises:
+        CheckFailed: a statistic is out of range.
+        ValueError: ``arr`` is too small for the tolerances to be safe (a check-authoring bug).
+    """
+    if arr.size < MIN_NORMAL_SAMPLES:
+        raise ValueError(f"expect_normal needs >= {MIN_NORMAL_SAMPLES} entries, got {arr.size}")
+    values = np.asarray(arr, dtype=np.float64).ravel()
+    expect_finite(values, what, hint=hint)
+    if np.all(values == values[0]):
+        raise fail(f"{what} is constant (every entry is {values[0]:.3g})", hint)
+    centred = values - values.mean()
+    s = float(np.sqrt(np.mean(centred**2)))
+    if abs(s / std - 1) > _STD_RTOL:
+        raise fail(f"{what} has standard deviation {s:.3g}, expected about {std:.3g}", hint)
+    m = float(values.mean())
+    if abs(m - mean) > _MEAN_TOL * std:
+        raise fail(f"{what} has mean {m:.3g}, expected about {mean:.3g}", hint)
+    kurtosis = float(np.mean(centred**4) / s**4)
+    if abs(kurtosis - 3) > _KURTOSIS_TOL:
+        raise fail(
+            f"the values of {what} do not look normally distributed (kurtosis {kurtosis:.2f}; "
+            "a normal distribution has 3, a uniform one 1.8)",
+            hint,
+        )
+
+
+# A known mistake must put the standard deviation at least this far (relative) from the right
+# one: a mistaken sample's s lies within a few 1 / sqrt(2n) <= 0.5% of the mistaken value, so
+# it is outside expect_normal's 10% window by >= 9 standard errors, and a correct sample (well
+# inside the window) can never be mistaken for it.
+_MISTAKE_SEPARATION = 2 * _STD_RTOL
+
+
+def expect_normal_scale(
+    arr: Array,
+    what: str,
+    *,
+    std: float,
+    mistakes: Sequence[tuple[float, str]] = (),
+    expected: str = "",
+    mean: float = 0.0,
+    hint: str = "",
+) -> None:
+    """Like :func:`expect_normal`, and a wrong spread that a known mistake explains is named.
+
+    When the standard deviation of ``arr`` is outside :func:`expect_normal`'s 10% window and
+    within 10% of one of the ``mistakes``' standard deviations (the closest one, on a log
+    scale), the message gives that mistake's advice instead of ``hint``; otherwise this is
+    :func:`expect_normal`, with the same tolerances and failure probability::
+
+        expect_normal_scale(W2, "W2", std=0.1, expected="sqrt(2 / layer_dims[1])",
+                            mistakes=[(0.02, "did you forget the square root?")])
+
+    Args:
+        arr: the student's array, with at least :data:`MIN_NORMAL_SAMPLES` entries.
+        what: its name for the message.
+        std: the required standard deviation.
+        mistakes: ``(standard deviation, advice)`` for each known mistake.
+        expected: how ``std`` is computed, shown after it (e.g. ``"sqrt(2 / layer_dims[1])"``).
+        mean: the required mean.
+        hint: advice for any other failure.
+
+    Raises:
+        CheckFailed: a statistic is out of range.
+        ValueError: ``arr`` is too small, or a mistake's standard deviation is within 20% of
+            ``std`` (check-authoring bugs: the mistake could not be told apart reliably).
+    """
+    for wrong, _ in mistakes:
+        if not wrong > 0 or abs(math.log(wrong / std)) < math.log1p(_MISTAKE_SEPARATION):
+            raise ValueError(
+                f"expect_normal_scale: the mistake with standard deviation {wrong:.3g} is too "
+                f"close to the required {std:.3g} to be told apart"
+            )
+    values = np.asarray(arr, dtype=np.float64).ravel()
+    if arr.size >= MIN_NORMAL_SAMPLES and np.all(np.isfinite(values)) and np.ptp(values) > 0:
+        s = float(np.std(values))
+        if abs(s / std - 1) > _STD_RTOL:
+            message = f"{what} has standard deviation {s:.3g}, expected about {std:.3g}"
+            if expected:
+                message += f" = {expected}"
+            raise fail(message, _explain(s, mistakes) or hint)
+    expect_normal(arr, what, std=std, mean=mean, hint=hint)
+
+
+def _explain(s: float, mistakes: Sequence[tuple[float, str]]) -> str:
+    """The advice of the mistake whose standard deviation is closest to ``s`` within 10%."""
+    near = [(abs(math.log(s / wrong)), advice) for wrong, advice in mistakes]
+    near = [(distance, advice) for distance, advice in near if distance <= math.log1p(_STD_RTOL)]
+    return min(near)[1] if near else ""
