@@ -188,3 +188,24 @@ def test_expect_normal_rejects(make: object, pattern: str) -> None:
 def test_expect_normal_refuses_small_samples() -> None:
     with pytest.raises(ValueError, match="needs >= 20000"):
         expect_normal(np.ones(100), "W1", std=0.01)
+
+
+@pytest.mark.parametrize("rtol, atol", [(1e-5, 1e-8), (1e-3, 0.0), (0.0, 1e-2)])
+def test_expect_close_agrees_with_numpy_isclose(rtol: float, atol: float) -> None:
+    rng = np.random.default_rng(3)
+    expected = rng.normal(size=2000) * rng.choice([1e-6, 1.0, 1e6], size=2000)
+    actual = expected * (1 + rng.choice([0, 1e-7, 1e-4, 1e-2], size=2000)) + rng.choice(
+        [0, 1e-9, 1e-3], size=2000
+    )
+    for a, e in zip(actual, expected, strict=True):
+        agrees = bool(np.isclose(a, e, rtol=rtol, atol=atol))
+        try:
+            expect_close(np.array([a]), np.array([e]), "x", rtol=rtol, atol=atol)
+            passed = True
+        except CheckFailed:
+            passed = False
+        assert passed == agrees, (a, e)
+    with pytest.raises(CheckFailed):
+        expect_close(np.array([1.0]), np.array([np.inf]), "x")
+    with pytest.raises(CheckFailed):
+        expect_close(np.array([1.0]), np.array([np.nan]), "x")
