@@ -102,6 +102,25 @@ def _spool() -> IO[str]:
     return tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace", newline="")
 
 
+def _write_around(path: Path, spool: IO[str], before: str, after: str) -> None:
+    """Write ``before``, the spooled text and ``after`` to ``path`` in one atomic step.
+
+    The spool is closed whatever happens; a failed write leaves no partial file.
+    """
+    out = _PartFile(path)
+    try:
+        out.handle.write(before)
+        spool.seek(0)
+        shutil.copyfileobj(spool, out.handle)
+        out.handle.write(after)
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
+    finally:
+        spool.close()
+
+
 class JsonStream:
     """DESIGN.md's results document, plus ``"partial"`` and ``"planned"`` at the end.
 
@@ -125,21 +144,11 @@ class JsonStream:
         """Write header, submissions and trailer to the target."""
         head = json.dumps(header.to_dict(), indent=2, allow_nan=False)
         head = head[: head.rindex('"submissions"')]  # the last key of to_dict()
-        out = _PartFile(self.path)
-        try:
-            out.handle.write(head + '"submissions": [')
-            self._spool.seek(0)
-            shutil.copyfileobj(self._spool, out.handle)
-            out.handle.write("\n  ]" if self._count else "]")
-            tail = {"partial": partial, "planned": self.planned}
-            out.handle.write("".join(f',\n  "{k}": {json.dumps(v)}' for k, v in tail.items()))
-            out.handle.write("\n}\n")
-            out.commit()
-        except BaseException:
-            out.discard()
-            raise
-        finally:
-            self._spool.close()
+        tail = {"partial": partial, "planned": self.planned}
+        after = ("\n  ]" if self._count else "]") + "".join(
+            f',\n  "{k}": {json.dumps(v)}' for k, v in tail.items()
+        )
+        _write_around(self.path, self._spool, head + '"submissions": [', after + "\n}\n")
 
     def abort(self) -> None:
         """Drop the spooled submissions."""
@@ -186,18 +195,7 @@ class JUnitStream:
     def finish(self, header: GradingRun, *, partial: bool) -> None:
         """Write the root element with the totals around the spooled suites."""
         before, after = junit_root_tag(header.assignment.id, self._counts)
-        out = _PartFile(self.path)
-        try:
-            out.handle.write(before)
-            self._spool.seek(0)
-            shutil.copyfileobj(self._spool, out.handle)
-            out.handle.write(after)
-            out.commit()
-        except BaseException:
-            out.discard()
-            raise
-        finally:
-            self._spool.close()
+        _write_around(self.path, self._spool, before, after)
 
     def abort(self) -> None:
         """Drop the spooled suites."""
