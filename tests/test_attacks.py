@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sandbox_helpers import start_program
 
-from grader.extract import FunctionInfo, Program, Unit
 from grader.sandbox import Limits, Zygote
 from grader.session import SandboxSubmission
 from grader.testing import StudentCodeError
@@ -42,21 +42,8 @@ def zygote() -> Iterator[Zygote]:
         yield z
 
 
-def program(*sources: str) -> Program:
-    """A program of one unit per source (imports or definitions), as extract would build."""
-    units = []
-    for cell, src in enumerate(sources, start=1):
-        kind = "import" if src.startswith(("import", "from")) else "def"
-        name = src.split()[1].split("(")[0]
-        units.append(Unit(kind, (name,), src, cell, 1))  # type: ignore[arg-type]
-    functions = {u.names[0]: FunctionInfo(u.names[0], u.cell, 1, False, False) for u in units}
-    return Program(tuple(units), functions)
-
-
 def start(zygote: Zygote, *sources: str, limits: Limits = LIMITS) -> SandboxSubmission:
-    sub = SandboxSubmission(zygote, program(*sources, GOOD), limits)
-    sub.start()
-    return sub
+    return start_program(zygote, limits, *sources, GOOD)
 
 
 def sandbox_pids(uids: range) -> list[int]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sandbox_helpers import start_program
 
-from grader.extract import FunctionInfo, Program, Unit
 from grader.sandbox import Limits, Zygote
 from grader.session import SandboxSubmission
 from grader.testing import StudentCodeError
@@ -23,20 +23,8 @@ def zygote() -> Iterator[Zygote]:
         yield z
 
 
-def program(*sources: str) -> Program:
-    units = []
-    for cell, src in enumerate(sources, start=1):
-        kind = "import" if src.startswith(("import", "from")) else "def"
-        name = src.split()[1].split("(")[0]
-        units.append(Unit(kind, (name,), src, cell, 1))  # type: ignore[arg-type]
-    functions = {u.names[0]: FunctionInfo(u.names[0], u.cell, 1, False, False) for u in units}
-    return Program(tuple(units), functions)
-
-
 def start(zygote: Zygote, *sources: str, limits: Limits = LIMITS) -> SandboxSubmission:
-    sub = SandboxSubmission(zygote, program(*sources), limits)
-    sub.start()
-    return sub
+    return start_program(zygote, limits, *sources)
 
 
 def test_values_cross_as_copies(zygote: Zygote) -> None:
