@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
-from grader.sandbox import wire
+from grader.sandbox import runtime, wire
 from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
 
 __all__ = ["ChildFailure", "ChildProcess", "Zygote", "describe_status"]
 
-_GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+# The zygote imports the sandbox from a copy in its private temporary root (its working
+# directory), and reads its configuration from the control socket: nothing on its command
+# line, which every child inherits, names the grader's or the assignment's folders.
 _BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(4)); "
+    f"import os, sys; sys.path.insert(0, os.path.join(os.getcwd(), {runtime.RUNTIME_DIR!r})); "
     "from grader.sandbox.zygote import main; main()"
 )
 # Parallelism belongs to the batch, not to numpy; a BLAS thread pool alive at fork time can
@@ -174,6 +176,9 @@ class Zygote:
         strict: raise :class:`SandboxError` unless every isolation layer is active.
         disable: layers to leave off on purpose (benchmarks, debugging); see
             :data:`grader.sandbox.isolation.LAYERS`.
+        private: files and folders student code must never read (the assignment's folder,
+            its solution); the start-up probe checks they are unreadable. The helpers'
+            folders and the grader's source checkout (when it runs from one) are added.
 
     Children run as uids from :attr:`uids`, a range private to this zygote.
     After start-up, :attr:`isolation` maps each layer to whether the probe found it active,
@@ -188,6 +193,7 @@ class Zygote:
         strict: bool = False,
         disable: Collection[str] = (),
         prewarm: Sequence[str] = (),
+        private: Sequence[Path] = (),
     ) -> None:
         self.helpers = [Path(h) for h in helpers]
         self.prewarm = [m for m in prewarm if all(p.isidentifier() for p in m.split("."))]
@@ -200,10 +206,17 @@ class Zygote:
         # so RLIMIT_NPROC and signal permissions separate their children too.
         first = _UID_FIRST + secrets.randbelow(_UID_SLOTS) * _UID_SPAN
         self.uids = range(first, first + _UID_SPAN)
-        self._deny = sorted({_GRADER_ROOT, *(str(Path(h).resolve().parent) for h in helpers)})
+        self._deny = sorted(
+            {
+                *runtime.private_roots(),
+                *(str(Path(h).resolve().parent) for h in helpers),
+                *(str(Path(p).resolve()) for p in private),
+            }
+        )
         self.root = tempfile.mkdtemp(prefix="grader-")
         self.lib = os.path.join(self.root, "lib")
         os.mkdir(self.lib)
+        runtime.copy_runtime(self.root)
         for helper in self.helpers:
             shutil.copy(helper, os.path.join(self.lib, helper.name))
         self._lock = threading.Lock()
@@ -221,18 +234,17 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = json.dumps(
             {
+                "lib": self.lib,
                 "deny_roots": self._deny,
                 "disabled": self.disable,
                 "prewarm": self.prewarm,
-                "grader_root": _GRADER_ROOT,
                 "uid_base": self.uids.start,
             }
-        )
+        ).encode()
         log = open(os.path.join(self.root, "zygote.log"), "ab")  # noqa: SIM115
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), self.lib, config,
-                 _GRADER_ROOT],
+                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 env=_clean_env(self.root),
                 stdin=subprocess.DEVNULL,
@@ -247,6 +259,7 @@ class Zygote:
         ours.settimeout(self.start_timeout)
         self._ctl = ours
         try:
+            ours.send(config)
             ready = json.loads(ours.recv(4096) or b"{}")
         except (OSError, ValueError):
             ready = {}

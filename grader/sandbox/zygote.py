@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import isolation
+from grader.sandbox import isolation, runtime
 
 __all__ = ["main"]
 
@@ -179,23 +179,29 @@ def _shutdown() -> None:
 
 
 def main() -> None:
-    """Serve fork requests on the control socket given as argv[1].
+    """Serve fork requests on the control socket whose descriptor is argv[1].
 
-    argv[2] is the helper-module directory, argv[3] the JSON configuration from the host.
+    The first message on it is the host's JSON configuration (helper-module directory, the
+    folders the probe must find unreadable, ...): it never appears on the command line.
     """
     ctl = socket.socket(fileno=int(sys.argv[1]))
-    lib, config = sys.argv[2], json.loads(sys.argv[3])
+    config = json.loads(ctl.recv(1 << 20))
+    lib = str(config["lib"])
+    deny = [str(p) for p in config.get("deny_roots", [])]
     _uid_base[0] = int(config.get("uid_base", _uid_base[0]))
-    grader_root = config.get("grader_root", "")
-    sys.path[:] = [lib] + [p for p in sys.path if p and os.path.isabs(p) and p != os.getcwd()]
+    copy = os.path.join(os.getcwd(), runtime.RUNTIME_DIR)
+    sys.path[:] = [lib] + [p for p in sys.path if p and os.path.isabs(p) and p != copy]
     _prewarm(lib, [str(m) for m in config.get("prewarm", [])])
     import grader.sandbox.child
     import grader.sandbox.probe  # noqa: F401  (so each fork starts with them imported)
 
-    # Children must not find the grader's own source tree on their path (it is unreadable).
-    sys.path[:] = [p for p in sys.path if p != grader_root]
+    runtime.forget_installation(deny)
     forker = _prepare(lib, config)
     probe = _probe(forker, os.path.join(os.getcwd(), "probe"))
+    # Children have no use for the list of secret folders (only the probe checks them), and
+    # student code can walk up the stack to this frame.
+    forker.plan.deny_roots = []
+    del config, deny
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ready = {"ready": True, "pid": os.getpid(), **probe}

@@ -1,0 +1,102 @@
+"""Where the grader lives, kept out of the sandbox's sight.
+
+Student code can inspect everything its interpreter holds: ``sys.modules`` and each module's
+``__file__``, every code object's ``co_filename`` (``gc.get_objects()``), ``sys.meta_path``
+(an editable install's finder maps the package to its source folder), ``sys.path`` and the
+importer caches, ``sys.argv``/``sys.orig_argv`` and ``/proc/self/cmdline``. The zygote, which
+every child is forked from, therefore never loads the grader from where it is installed: the
+host copies the few modules the sandbox needs (this package, ``grader/__init__.py`` and
+``grader/errors.py``) into the zygote's private temporary folder, so every module path a child
+can see names only that folder. The zygote then forgets the installation's import machinery
+(:func:`forget_installation`).
+
+:func:`private_roots` says which folders of the grader's own installation hold files student
+code must never read: a source checkout (its ``solutions/``, ``assignments/`` and tests). An
+installed wheel's package is public code, like numpy beside it in ``site-packages``.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["RUNTIME_DIR", "copy_runtime", "forget_installation", "private_roots"]
+
+RUNTIME_DIR = "rt"  # the copy's folder, inside the zygote's private temporary root
+_PACKAGE = Path(__file__).resolve().parents[1]
+_EDITABLE = "__editable__"
+
+
+def private_roots() -> list[str]:
+    """The grader installation's secret folders: the source checkout when running from one."""
+    checkout = _PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file() and not _in_site_packages(checkout):
+        return [str(checkout)]
+    return []
+
+
+def _in_site_packages(path: Path) -> bool:
+    return any(part in ("site-packages", "dist-packages") for part in path.parts)
+
+
+def copy_runtime(root: str) -> str:
+    """Copy the sandbox's modules (and their bytecode caches) under ``root``; returns the copy.
+
+    ``copy2`` keeps modification times, so cached bytecode stays valid for the copy and the
+    zygote does not recompile; the interpreter rewrites each code object's file name to the
+    copy's path when it loads a cached module.
+    """
+    dest = os.path.join(root, RUNTIME_DIR, "grader")
+    os.makedirs(dest)
+    for name in ("__init__.py", "errors.py"):
+        shutil.copy2(_PACKAGE / name, os.path.join(dest, name))
+    cache = _PACKAGE / "__pycache__"
+    if cache.is_dir():
+        wanted = [p for p in cache.iterdir() if p.name.split(".")[0] in ("__init__", "errors")]
+        os.mkdir(os.path.join(dest, "__pycache__"))
+        for path in wanted:
+            shutil.copy2(path, os.path.join(dest, "__pycache__", path.name))
+    shutil.copytree(
+        _PACKAGE / "sandbox",
+        os.path.join(dest, "sandbox"),
+        ignore=shutil.ignore_patterns("*.tmp", "*.opt-*"),
+    )
+    return os.path.dirname(dest)
+
+
+def forget_installation(private: list[str]) -> None:
+    """In the zygote: drop import machinery that names the grader's installation.
+
+    An editable install's finder (in ``sys.meta_path``, ``sys.path_hooks`` and a placeholder
+    ``sys.path`` entry) maps ``grader`` to its source folder; importer caches keep the folders
+    searched so far. Nothing in the zygote needs them once the copy is imported.
+    """
+    private = [os.path.realpath(p) for p in private]
+    # A virtual environment may live inside a checkout: its folders are the interpreter's.
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+
+    def named(entry: object) -> bool:
+        module = getattr(entry, "__module__", "") or ""
+        return isinstance(module, str) and module.startswith(_EDITABLE)
+
+    def hidden(path: str) -> bool:
+        if path.startswith(_EDITABLE):
+            return True
+        real = os.path.realpath(path)
+        inside = any(os.path.commonpath([real, p]) == p for p in private)
+        return inside and not any(os.path.commonpath([real, p]) == p for p in prefixes)
+
+    sys.meta_path[:] = [f for f in sys.meta_path if not named(f)]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not named(h)]
+    sys.path[:] = [p for p in sys.path if not hidden(p)]
+    for name in [n for n in sys.modules if n.startswith(_EDITABLE)]:
+        del sys.modules[name]
+    for key in list(sys.path_importer_cache):
+        if not isinstance(key, str) or hidden(key):
+            del sys.path_importer_cache[key]
+    importlib.invalidate_caches()
+    gc.collect()
