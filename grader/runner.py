@@ -106,8 +106,12 @@ class Grader:
             else SimpleNamespace()
         )
         self.max_bytes = DEFAULT_MAX_BYTES
+        private = [assignment.root, assignment.solution, assignment.mutants]
         self.zygote = Zygote(
-            assignment.helpers, strict=strict, prewarm=_notebook_imports(assignment)
+            assignment.helpers,
+            strict=strict,
+            prewarm=_notebook_imports(assignment),
+            private=[p for p in private if p is not None],
         )
 
     @property

@@ -19,13 +19,15 @@ __all__ = ["run_probe"]
 
 
 def _unreadable(paths: list[str]) -> bool:
+    """True when none of ``paths`` can be listed (a folder) or opened (a file)."""
     for path in paths:
         try:
-            os.listdir(path)
-        except PermissionError:
-            continue
+            if os.path.isdir(path):
+                os.listdir(path)
+            else:
+                os.close(os.open(path, os.O_RDONLY))
         except OSError:
-            continue  # gone or not a directory: nothing to leak
+            continue  # refused, or gone: nothing to leak
         return False
     return True
 
@@ -40,7 +42,9 @@ def _verify(report: dict[str, bool], notes: dict[str, str], plan: isolation.Plan
         readable = os.path.isdir(os.path.join(sys.base_prefix, "lib"))
         if not (readable and _unreadable(plan.deny_roots)):
             report["filesystem"] = False
-            notes["filesystem"] = "Landlock applied but the grader's files stayed readable"
+            notes["filesystem"] = (
+                "Landlock applied but the grader's or assignment's files stayed readable"
+            )
     if report["seccomp"] and not _syscall_refused():
         report["seccomp"] = False
         notes["seccomp"] = "the filter was installed but unshare() still succeeded"
