@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,20 @@ def test_a_silent_probe_reports_every_layer_missing() -> None:
     assert report == dict.fromkeys(LAYERS, False)
     assert len(warnings) == len(LAYERS)
     assert warnings[0].startswith("process-group isolation unavailable: probe crashed; ")
+
+
+@linux_root
+def test_a_private_path_the_child_can_read_is_reported_not_hidden() -> None:
+    # A solution kept inside the interpreter's folders (readable by every child) must turn
+    # the file-system layer off in the report, and --strict must refuse.
+    import numpy
+
+    exposed = Path(numpy.__file__)
+    with Zygote([], private=[exposed]) as z:
+        assert z.isolation["filesystem"] is False
+        assert any("file-system isolation unavailable: readable path" in w
+                   for w in z.isolation_warnings)
+    with pytest.raises(SandboxError, match="file-system isolation unavailable"):
+        Zygote([], private=[exposed], strict=True)
+    with Zygote([], private=[Path(__file__)]) as z:  # outside every read path: hidden
+        assert z.isolation["filesystem"] is True
