@@ -80,17 +80,31 @@ def test_a_silent_probe_reports_every_layer_missing() -> None:
 
 
 @linux_root
-def test_a_private_path_the_child_can_read_is_reported_not_hidden() -> None:
-    # A solution kept inside the interpreter's folders (readable by every child) must turn
-    # the file-system layer off in the report, and --strict must refuse.
+def test_a_private_path_inside_a_read_path_is_carved_out_or_reported() -> None:
+    # A private file inside a folder children read (site-packages) is carved out of the
+    # Landlock rules: unreadable while its siblings stay readable. A private folder that is
+    # itself a read path cannot be: the file-system layer is reported missing.
     import numpy
 
-    exposed = Path(numpy.__file__)
-    with Zygote([], private=[exposed]) as z:
+    package = Path(numpy.__file__).parent
+    hidden, sibling = package / "version.py", package / "__init__.py"
+    src = (
+        "def f(paths):\n    out = []\n    for p in paths:\n        try:\n"
+        "            open(p).read(1)\n            out.append('read')\n"
+        "        except OSError as exc:\n            out.append(type(exc).__name__)\n"
+        "    return out"
+    )
+    with Zygote([], private=[hidden]) as z:
+        assert z.isolation["filesystem"] is True
+        sub = SandboxSubmission(z, one_function(src), Limits(call_timeout_s=10))
+        sub.start()
+        try:
+            assert sub.call("f", ([str(hidden), str(sibling)],), {}) == ["PermissionError", "read"]
+        finally:
+            sub.close()
+    with Zygote([], private=[package.parent]) as z:
         assert z.isolation["filesystem"] is False
         assert any("file-system isolation unavailable: readable path" in w
                    for w in z.isolation_warnings)
     with pytest.raises(SandboxError, match="file-system isolation unavailable"):
-        Zygote([], private=[exposed], strict=True)
-    with Zygote([], private=[Path(__file__)]) as z:  # outside every read path: hidden
-        assert z.isolation["filesystem"] is True
+        Zygote([], private=[package.parent], strict=True)

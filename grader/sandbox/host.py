@@ -209,6 +209,7 @@ class Zygote:
         self._deny = sorted(
             {
                 *runtime.private_roots(),
+                *runtime.installation_files(),
                 *(str(Path(h).resolve().parent) for h in helpers),
                 *(str(Path(p).resolve()) for p in private),
             }

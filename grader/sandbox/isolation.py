@@ -35,11 +35,12 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import resource
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.sandbox import landlock, seccomp
+from grader.sandbox import carve, landlock, seccomp
 
 __all__ = ["LAYERS", "Plan", "apply_child_layers", "enter_fresh_pid_namespace", "unshare_network"]
 
@@ -98,6 +99,8 @@ class Plan:
 
     ``disabled`` names layers switched off on purpose (benchmarks); ``report`` holds the
     zygote's own results (``network``) and is copied into each child's report.
+    ``deny_roots`` are carved out of ``read_paths`` (see :mod:`grader.sandbox.carve`) when
+    they lie inside one; ``list_fds`` are the folders left listable by the carving.
     """
 
     read_paths: list[str]
@@ -108,14 +111,20 @@ class Plan:
     landlock_abi: int = 0
     read_fds: list[tuple[int, bool]] = field(default_factory=list)
     write_fds: list[tuple[int, bool]] = field(default_factory=list)
+    list_fds: list[tuple[int, bool]] = field(default_factory=list)
     bpf: bytes | None = None
     cap_last: int = 40
 
     def prepare(self) -> None:
         """Work done once in the zygote: probe Landlock, open rule paths, build the filter."""
         self.landlock_abi = landlock.abi_version() if "filesystem" not in self.disabled else 0
+        self.read_paths, listable = carve.carve(self.read_paths, self.deny_roots)
         if self.landlock_abi:
-            self.read_fds = landlock.open_paths(self.read_paths)
+            # Carving can make hundreds of rules: keep their descriptors above the numbers a
+            # child may use under its open-file limit.
+            low = _raise_open_file_limit(_RULE_FDS_FROM + len(self.read_paths) + len(listable))
+            self.read_fds = landlock.open_paths(self.read_paths, low)
+            self.list_fds = landlock.open_paths(listable, low)
             self.write_fds = landlock.open_paths([os.devnull])
         self.bpf = seccomp.build_filter() if "seccomp" not in self.disabled else None
         try:
@@ -123,6 +132,23 @@ class Plan:
                 self.cap_last = int(handle.read())
         except (OSError, ValueError):
             pass
+
+
+_RULE_FDS_FROM = 1024
+
+
+def _raise_open_file_limit(needed: int) -> int:
+    """Let the zygote hold ``needed`` descriptors; returns the first number for rule paths
+    (0 when the limit cannot be raised: they then take the lowest free numbers)."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            if hard != resource.RLIM_INFINITY and hard < needed:
+                return 0
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    except (ValueError, OSError):
+        return 0
+    return _RULE_FDS_FROM
 
 
 def _no_new_privs(plan: Plan, report: dict[str, bool], notes: dict[str, str]) -> None:
@@ -140,7 +166,9 @@ def _filesystem(plan: Plan, workdir: str, report: dict[str, bool], notes: dict[s
     try:
         own = landlock.open_paths([workdir])
         try:
-            landlock.restrict(plan.landlock_abi, plan.read_fds, plan.write_fds + own)
+            landlock.restrict(
+                plan.landlock_abi, plan.read_fds, plan.write_fds + own, plan.list_fds
+            )
         finally:
             for fd, _ in own:
                 os.close(fd)
@@ -214,7 +242,7 @@ def apply_child_layers(
     _no_new_privs(plan, report, notes)
     if "filesystem" not in plan.disabled:
         _filesystem(plan, workdir, report, notes)
-    for fd, _ in plan.read_fds + plan.write_fds:
+    for fd, _ in plan.read_fds + plan.write_fds + plan.list_fds:
         os.close(fd)
     _identity(plan, uid, report, notes)
     if "seccomp" not in plan.disabled:

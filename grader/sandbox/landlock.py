@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import os
 import struct
+from collections.abc import Sequence
 
 __all__ = ["READ", "abi_version", "open_paths", "restrict"]
 
@@ -62,14 +64,27 @@ def _handled_fs(abi: int) -> int:
     return handled
 
 
-def open_paths(paths: list[str]) -> list[tuple[int, bool]]:
-    """Open each existing path with O_PATH; returns (fd, is_dir) pairs, skipping missing ones."""
+def open_paths(paths: list[str], low: int = 0) -> list[tuple[int, bool]]:
+    """Open each existing path with O_PATH; returns (fd, is_dir) pairs, skipping missing ones.
+
+    With ``low``, each descriptor is moved to a number at least ``low`` when the open-file
+    limit allows: a child lowers that limit before it builds its ruleset, and a long list of
+    rule paths must not take every number below it.
+    """
     out = []
     for path in paths:
         try:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         except OSError:
             continue
+        if low and fd < low:
+            try:
+                moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, low)
+            except OSError:
+                pass
+            else:
+                os.close(fd)
+                fd = moved
         out.append((fd, os.path.isdir(path)))
     return out
 
@@ -82,9 +97,13 @@ def _add(ruleset: int, fd: int, access: int) -> None:
 
 
 def restrict(
-    abi: int, read: list[tuple[int, bool]], write: list[tuple[int, bool]]
+    abi: int,
+    read: list[tuple[int, bool]],
+    write: list[tuple[int, bool]],
+    listable: Sequence[tuple[int, bool]] = (),
 ) -> None:
-    """Confine the calling process to ``read`` (read+execute) and ``write`` (everything).
+    """Confine the calling process to ``read`` (read+execute) and ``write`` (everything);
+    ``listable`` folders may be listed (and their sub-folders), their files not read.
 
     Needs no_new_privs (or CAP_SYS_ADMIN). ``read``/``write`` are from :func:`open_paths`.
 
@@ -107,6 +126,9 @@ def restrict(
             _add(ruleset, fd, READ if is_dir else READ & _FILE_ONLY)
         for fd, is_dir in write:
             _add(ruleset, fd, handled if is_dir else handled & _FILE_ONLY)
+        for fd, is_dir in listable:
+            if is_dir:
+                _add(ruleset, fd, READ_DIR)
         if _libc.syscall(_SYS_RESTRICT, ruleset, 0) != 0:
             raise _fail("landlock_restrict_self")
     finally:

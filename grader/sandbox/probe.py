@@ -18,17 +18,31 @@ from grader.sandbox import confine, isolation
 __all__ = ["run_probe"]
 
 
-def _unreadable(paths: list[str]) -> bool:
-    """True when none of ``paths`` can be listed (a folder) or opened (a file)."""
+def _opens(path: str) -> bool:
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError:
+        return False  # refused, or gone: nothing to leak
+    return True
+
+
+def _unreadable(paths: list[str], sample: int = 64) -> bool:
+    """True when no file in ``paths`` (files, or folders and up to ``sample`` files beneath
+    each) can be opened. A carved folder may stay listable (names only): what counts is
+    that its files cannot be read."""
     for path in paths:
-        try:
-            if os.path.isdir(path):
-                os.listdir(path)
-            else:
-                os.close(os.open(path, os.O_RDONLY))
-        except OSError:
-            continue  # refused, or gone: nothing to leak
-        return False
+        if not os.path.isdir(path):
+            if _opens(path):
+                return False
+            continue
+        tried = 0
+        for folder, _dirs, files in os.walk(path):
+            for name in files[: sample - tried]:
+                if _opens(os.path.join(folder, name)):
+                    return False
+            tried += min(len(files), sample - tried)
+            if tried >= sample:
+                break
     return True
 
 

@@ -17,6 +17,7 @@ installed wheel's package is public code, like numpy beside it in ``site-package
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
@@ -24,7 +25,13 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["RUNTIME_DIR", "copy_runtime", "forget_installation", "private_roots"]
+__all__ = [
+    "RUNTIME_DIR",
+    "copy_runtime",
+    "forget_installation",
+    "installation_files",
+    "private_roots",
+]
 
 RUNTIME_DIR = "rt"  # the copy's folder, inside the zygote's private temporary root
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -37,6 +44,36 @@ def private_roots() -> list[str]:
     if (checkout / "pyproject.toml").is_file() and not _in_site_packages(checkout):
         return [str(checkout)]
     return []
+
+
+def installation_files() -> list[str]:
+    """The grader's own entries in the interpreter's package folders.
+
+    Its package (when installed from a wheel; the children use the copy), its ``.dist-info``
+    (``direct_url.json`` names the checkout or the wheel's folder) and an editable install's
+    ``.pth`` and finder (which map the package to the checkout). They are carved out of what
+    children may read.
+    """
+    found = []
+    for folder in dict.fromkeys(p for p in sys.path if p and os.path.isabs(p)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        if "__pycache__" in names:  # the finder's bytecode holds its mapping too
+            with contextlib.suppress(OSError):
+                cache = os.listdir(os.path.join(folder, "__pycache__"))
+                names += [os.path.join("__pycache__", n) for n in cache]
+        for name in names:
+            path = os.path.join(folder, name)
+            if (
+                (name == "grader" and os.path.realpath(path) == str(_PACKAGE))
+                or (name.startswith("grader-") and name.endswith((".dist-info", ".egg-info")))
+                or (os.path.basename(name).startswith(_EDITABLE) and "grader" in name)
+                or name == "grader.egg-link"
+            ):
+                found.append(path)
+    return sorted(found)
 
 
 def _in_site_packages(path: Path) -> bool:
