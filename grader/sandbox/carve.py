@@ -48,7 +48,9 @@ def _split(folder: str, hidden: list[str], read: list[str], listable: list[str])
         return
     for name in names:
         entry = os.path.join(folder, name)
-        real = os.path.realpath(entry)
+        # ``folder`` is resolved already: only a link needs resolving (a call per component
+        # for each of hundreds of entries would cost the zygote's start-up).
+        real = os.path.realpath(entry) if os.path.islink(entry) else entry
         below = [h for h in hidden if _within(h, real)]
         if any(_within(real, h) for h in hidden):
             continue  # hidden itself, or a link into it

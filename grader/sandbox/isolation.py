@@ -264,10 +264,11 @@ def python_read_paths(lib: str) -> list[str]:
 def weakened_by(read_paths: list[str], secret_roots: list[str]) -> list[str]:
     """The readable paths that contain one of ``secret_roots`` (they defeat the file layer)."""
     bad = []
+    secrets = [os.path.realpath(secret) for secret in secret_roots]
     for path in read_paths:
         real = os.path.realpath(path)
-        for secret in secret_roots:
-            if os.path.commonpath([real, os.path.realpath(secret)]) == real:
+        for secret in secrets:
+            if os.path.commonpath([real, secret]) == real:
                 bad.append(path)
     return bad
 
