@@ -8,6 +8,11 @@ working directories, ``/proc``, ``/sys``, ``/tmp``) is refused with ``EACCES`` w
 file permissions say. The ABI-6 signal scope also stops the child signalling any process
 outside its own ruleset (the grader, the zygote, other children).
 
+Something private inside an allowed folder (the grader's install records in
+``site-packages``, an assignment kept under ``/usr``) is carved out
+(:mod:`grader.sandbox.carve`): that folder becomes listable only, and each of its other
+entries gets its own read rule.
+
 Rule paths are opened (``O_PATH``) once in the zygote and inherited by every fork, so a child
 only pays for the system calls that build and apply its ruleset.
 """
