@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import shutil
 import sys
 from collections.abc import Collection
@@ -70,7 +71,7 @@ def installation_files() -> list[str]:
             path = os.path.join(folder, name)
             if (
                 (name == "grader" and os.path.realpath(path) == str(_PACKAGE))
-                or (name.startswith("grader-") and name.endswith((".dist-info", ".egg-info")))
+                or re.fullmatch(r"grader-[^-/]+\.(dist|egg)-info", name)
                 or (os.path.basename(name).startswith(_EDITABLE) and "grader" in name)
                 or name == "grader.egg-link"
             ):
