@@ -11,9 +11,10 @@ import numpy as np
 from grader.expect._common import Array, describe, fail
 from grader.testing import CheckFailed
 
-# Tolerance floors by dtype: a value computed in float32 (or float16) cannot match a float64
-# reference to 1e-8, and rejecting it for that would punish a legitimate choice.
-_FLOORS = {np.dtype(np.float32): (1e-4, 1e-6), np.dtype(np.float16): (1e-2, 1e-3)}
+# Tolerance floors by float width in bytes: a value computed in float32 (or float16) cannot
+# match a float64 reference to 1e-8, and rejecting it for that would punish a legitimate
+# choice. Keyed by width, not by dtype, so a big-endian float32 gets the same floor.
+_FLOORS = {4: (1e-4, 1e-6), 2: (1e-2, 1e-3)}
 
 
 def expect_array(value: object, what: str, *, hint: str = "") -> Array:
@@ -233,7 +234,8 @@ def expect_close(
     """
     a = np.asarray(actual)
     e = np.asarray(expected, dtype=np.float64)
-    rtol_floor, atol_floor = _FLOORS.get(a.dtype, (0.0, 0.0))
+    width = a.dtype.itemsize if a.dtype.kind == "f" else 0
+    rtol_floor, atol_floor = _FLOORS.get(width, (0.0, 0.0))
     rtol, atol = max(rtol, rtol_floor), max(atol, atol_floor)
     if a.shape != e.shape:
         expect_shape(a, e.shape, what)
@@ -287,24 +289,52 @@ def expect_binary(arr: Array, what: str, *, hint: str = "") -> None:
 def expect_not_constant(arr: Array, what: str, *, hint: str = "") -> None:
     """Fail if every entry of ``arr`` (with at least two entries) is the same.
 
+    Entries are compared by value: NaN counts as equal to NaN, so an all-NaN array is
+    constant.
+
     Raises:
         CheckFailed: ``arr`` is constant.
     """
-    if arr.size > 1 and np.all(arr == arr.flat[0]):
+    if arr.size > 1 and not _by_value(arr).any():
         raise fail(f"every entry of {what} is the same", hint)
 
 
 def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
     """Fail if two rows of the 2-D array ``arr`` are identical.
 
+    Rows are compared by value, not by their bytes: ``-0.0`` equals ``0.0``, and a NaN equals
+    any other NaN (whatever its payload) in the same column, so rows that differ only there
+    are identical weights.
+
     Raises:
         CheckFailed: names the first pair of identical rows.
     """
     seen: dict[bytes, int] = {}
-    rows = np.ascontiguousarray(arr, dtype=np.float64)
+    rows = _canonical(np.asarray(arr, dtype=np.float64))
     for index, row in enumerate(rows):
         first = seen.setdefault(row.tobytes(), index)
         if first != index:
             raise fail(f"rows {first} and {index} of {what} are identical", hint)
 
 
+
+
+def _canonical(values: Array) -> Array:
+    """A float64 copy whose bytes are equal exactly when the values are.
+
+    Adding ``0.0`` turns ``-0.0`` into ``0.0`` (IEEE 754: -0 + 0 = +0), and every NaN becomes
+    the one default NaN, so hashing the bytes of the result compares values.
+    """
+    out = np.ascontiguousarray(values, dtype=np.float64) + 0.0
+    out[np.isnan(out)] = np.nan
+    return out
+
+
+def _by_value(arr: Array) -> Array:
+    """Which entries of ``arr`` differ in value from its first entry (NaN equals NaN)."""
+    flat = np.asarray(arr).ravel()
+    first = flat[0]
+    differ = flat != first
+    if flat.dtype.kind == "f":
+        differ &= ~(np.isnan(flat) & np.isnan(first))
+    return np.asarray(differ)
