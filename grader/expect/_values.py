@@ -58,11 +58,13 @@ def expect_shape(
     if arr.shape == expected:
         return
     message = f"{what} has shape {arr.shape}, expected {expected}"
+    public = f"{what} has the wrong shape, expected {expected}"
     if names:
         message += f" = {names}"
+        public += f" = {names}"
     if not hint:
         hint = _shape_advice(arr, expected)
-    raise fail(message, hint)
+    raise fail(message, hint, public=public)
 
 
 def _shape_advice(arr: Array, expected: tuple[int, ...]) -> str:
@@ -119,9 +121,8 @@ def expect_keys(value: object, keys: Iterable[str], what: str) -> Mapping[str, A
     """
     wanted = list(keys)
     if not isinstance(value, Mapping):
-        raise CheckFailed(
-            f"{what} should be a dict with keys {', '.join(wanted)}, got {describe(value)}"
-        )
+        form = f"{what} should be a dict with keys {', '.join(wanted)}, got"
+        raise fail(f"{form} {describe(value)}", public=f"{form} {describe(value, shape=False)}")
     missing = [k for k in wanted if k not in value]
     if missing:
         raise CheckFailed(
@@ -148,9 +149,15 @@ def expect_sequence(value: object, length: int, what: str, *, names: str = "") -
     """
     form = f"a tuple {names}" if names else f"a tuple of {length} values"
     if not isinstance(value, (tuple, list)):
-        raise CheckFailed(f"{what} should be {form}, got {describe(value)}")
+        raise fail(
+            f"{what} should be {form}, got {describe(value)}",
+            public=f"{what} should be {form}, got {describe(value, shape=False)}",
+        )
     if len(value) != length:
-        raise CheckFailed(f"{what} should be {form}, got {len(value)} value(s)")
+        raise fail(
+            f"{what} should be {form}, got {len(value)} value(s)",
+            public=f"{what} should be {form}, got another number of values",
+        )
     return tuple(value)
 
 
@@ -161,7 +168,10 @@ def expect_int(value: object, what: str) -> int:
         CheckFailed: ``value`` is not an integer.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise CheckFailed(f"{what} should be an integer, got {describe(value)}")
+        raise fail(
+            f"{what} should be an integer, got {describe(value)}",
+            public=f"{what} should be an integer, got {describe(value, shape=False)}",
+        )
     return int(value)
 
 
@@ -182,7 +192,11 @@ def expect_number(value: object, what: str, *, hint: str = "") -> float:
     if isinstance(value, np.ndarray):
         if value.ndim == 0 and value.dtype.kind in "iuf":
             return float(value)
-        raise fail(f"{what} should be a single number, got {describe(value)}", hint)
+        raise fail(
+            f"{what} should be a single number, got {describe(value)}",
+            hint,
+            public=f"{what} should be a single number, got {describe(value, shape=False)}",
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise fail(f"{what} should be a single number, got {describe(value)}", hint)
     return float(value)
@@ -202,7 +216,11 @@ def expect_finite(arr: Array | float, what: str, *, hint: str = "") -> None:
     if nan or inf:
         hint = hint or "look for a division by zero, a log of 0 or an overflow"
         where = f" out of {values.size} entries" if values.ndim else ""
-        raise fail(f"{what} contains {nan} NaN and {inf} infinite value(s){where}", hint)
+        raise fail(
+            f"{what} contains {nan} NaN and {inf} infinite value(s){where}",
+            hint,
+            public=f"{what} contains NaN or infinite values",
+        )
 
 
 def expect_close(
@@ -256,6 +274,7 @@ def expect_close(
         f"{what} differs from the correct value at {int(bad.sum())} of {a.size} entries "
         f"(largest difference {largest:.3g})",
         hint,
+        public=f"{what} differs from the correct value",
     )
 
 
@@ -268,7 +287,9 @@ def expect_zeros(arr: Array, what: str, *, hint: str = "") -> None:
     nonzero = int(np.count_nonzero(arr))
     if nonzero:
         raise fail(
-            f"{what} should be all zeros, but {nonzero} of {arr.size} entries are not", hint
+            f"{what} should be all zeros, but {nonzero} of {arr.size} entries are not",
+            hint,
+            public=f"{what} should be all zeros, but some entries are not",
         )
 
 
@@ -283,6 +304,7 @@ def expect_binary(arr: Array, what: str, *, hint: str = "") -> None:
         raise fail(
             f"{what} should hold only 0 and 1, but {other} of {arr.size} entries are other values",
             hint,
+            public=f"{what} should hold only 0 and 1, but some entries are other values",
         )
 
 
@@ -314,7 +336,11 @@ def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
     for index, row in enumerate(rows):
         first = seen.setdefault(row.tobytes(), index)
         if first != index:
-            raise fail(f"rows {first} and {index} of {what} are identical", hint)
+            raise fail(
+                f"rows {first} and {index} of {what} are identical",
+                hint,
+                public=f"two rows of {what} are identical",
+            )
 
 
 
