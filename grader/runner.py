@@ -69,6 +69,8 @@ def judge(check: Check, fixtures: dict[str, Any], program: Program) -> Verdict:
     except AssertionError as exc:
         text = str(exc).strip() or "the result is not correct (this check gives no details)"
         public = exc.public if isinstance(exc, CheckFailed) else None
+        if public is not None and not public.strip():
+            public = "the result is not correct (this hidden check gives no details)"
         return Verdict("failed", text, text if public is None else public.strip())
     except Exception as exc:  # a check that could not use the student's value
         detail = f"{type(exc).__name__}: {exc}"[:200]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.assignment import Check
 from grader.expect import (
     expect_binary,
     expect_close,
@@ -22,7 +23,8 @@ from grader.expect import (
 from grader.extract import Program, Unit
 from grader.redact import hidden_error_message, safe_where, student_error_message
 from grader.results import CheckResult
-from grader.testing import CheckFailed, StudentCodeError
+from grader.runner import Verdict, judge, run_check
+from grader.testing import CheckFailed, CheckSpec, StudentCodeError
 
 PROGRAM = Program(
     units=(Unit("def", ("f",), "def f(x):\n    y = x\n    raise ValueError(y)\n", 3, 5),),
@@ -128,3 +130,26 @@ def test_expect_helpers_give_a_public_message_without_the_students_numbers(call:
     assert public is not None
     assert not any(text in public for text in ("1234", "12.3", "1.23e+03", "kurtosis"))
     assert public.split(":")[0] != str(info.value).split(":")[0]  # the full one has them
+
+
+def _check(func: object) -> Check:
+    return Check(CheckSpec("f", "c", 1.0, func), "hidden")  # type: ignore[arg-type]
+
+
+def test_judge_gives_full_and_public_messages() -> None:
+    def quoting() -> None:
+        raise CheckFailed(f"f returned {SECRET}", public="f returned a wrong value")
+
+    def blank() -> None:
+        raise CheckFailed(f"f returned {SECRET}", public=" ")
+
+    def crashing() -> None:
+        float(f"not a number {SECRET}")
+
+    verdict = judge(_check(quoting), {}, PROGRAM)
+    assert verdict == Verdict("failed", f"f returned {SECRET}", "f returned a wrong value")
+    assert run_check(_check(quoting), {}, PROGRAM) == ("failed", f"f returned {SECRET}")
+    assert judge(_check(blank), {}, PROGRAM).public_message.startswith("the result is not")
+    error = judge(_check(crashing), {}, PROGRAM)
+    assert SECRET in error.message and SECRET not in error.public_message
+    assert "ValueError" in error.public_message
