@@ -45,6 +45,11 @@ def test_genuinely_distinct_rows_pass() -> None:
     W1 = np.array([[0.0, 1.0], [tiny, 1.0], [-0.0, 2.0], [np.nan, 1.0]])
     expect_distinct_rows(W1, "W1")
     expect_distinct_rows(np.arange(12, dtype=np.int64).reshape(4, 3), "W1")
+    big = np.array([[2**53], [2**53 + 1]], dtype=np.int64)  # equal once made float64
+    expect_distinct_rows(big, "W1")
+    expect_distinct_rows(big.astype(">i8"), "W1")
+    with pytest.raises(CheckFailed, match="identical"):
+        expect_distinct_rows(np.array([[True, False], [True, False]]), "W1")
 
 
 def test_an_all_nan_array_is_constant_whatever_the_payloads() -> None:

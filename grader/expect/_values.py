@@ -332,7 +332,7 @@ def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
         CheckFailed: names the first pair of identical rows.
     """
     seen: dict[bytes, int] = {}
-    rows = _canonical(np.asarray(arr, dtype=np.float64))
+    rows = _canonical(np.asarray(arr))
     for index, row in enumerate(rows):
         first = seen.setdefault(row.tobytes(), index)
         if first != index:
@@ -343,14 +343,16 @@ def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
             )
 
 
-
-
 def _canonical(values: Array) -> Array:
-    """A float64 copy whose bytes are equal exactly when the values are.
+    """A copy of ``values`` whose bytes are equal exactly when the values are.
 
-    Adding ``0.0`` turns ``-0.0`` into ``0.0`` (IEEE 754: -0 + 0 = +0), and every NaN becomes
-    the one default NaN, so hashing the bytes of the result compares values.
+    Integers and booleans are kept in their own (native-order) dtype: in float64, distinct
+    integers beyond 2**53 would collide. Floats become float64; adding ``0.0`` turns ``-0.0``
+    into ``0.0`` (IEEE 754: -0 + 0 = +0), and every NaN becomes the one default NaN, so
+    hashing the bytes of the result compares values.
     """
+    if values.dtype.kind != "f":
+        return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
     out = np.ascontiguousarray(values, dtype=np.float64) + 0.0
     out[np.isnan(out)] = np.nan
     return out
