@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from grader.assignment import load_assignment
-from grader.reports import feedback_markdown, gradescope_results, junit_xml
+from grader.reports import feedback_html, feedback_markdown, gradescope_results, junit_xml
 from grader.results import AssignmentInfo, CheckResult, GradingRun, SubmissionResult
 from grader.runner import Grader
 
@@ -88,6 +88,7 @@ def _student_facing(result: SubmissionResult) -> dict[str, str]:
     return {
         "gradescope": json.dumps(gradescope_results(result), ensure_ascii=False),
         "feedback": feedback_markdown(result, title="Planar"),
+        "html": feedback_html(result.path, result),
     }
 
 
