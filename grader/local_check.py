@@ -174,7 +174,7 @@ def _test_lines(test: CheckResult, color: bool) -> list[str]:
         return [f"  {_paint('✓', _GREEN, color)} {name} {_paint(points, _DIM, color)}"]
     label = "" if test.outcome == "failed" else f" ({test.outcome})"
     head = f"  {_paint('✗', _RED, color)} {name}{label} {_paint(points, _DIM, color)}"
-    message = _clean(test.message).strip() or test.outcome
+    message = _clean(test.student_message).strip() or test.outcome
     lines = [head, *(f"      {line}" for line in message.splitlines())]
     output = _clean(test.output).strip()
     if output:

@@ -2,9 +2,14 @@
 
 A message says what is wrong with the *student's* value (its type, its shape, how many entries
 differ and by how much, its statistics) and what to do about it, and never prints expected
-values, so the helpers are safe to use in hidden checks. Shapes may be shown: they are part of
-every exercise's specification. ``what`` names the value as the student knows it (``"W1"``,
-``"the cost returned by compute_cost"``); ``hint`` adds advice specific to the exercise::
+values, so the helpers are safe to use in hidden checks. Expected shapes may be shown: they are
+part of every exercise's specification. Numbers taken from the student's value (its shape, the
+count of wrong entries, a difference, a statistic) could encode a hidden input that the
+function saw, so each failure also carries a ``public`` message without them, which students
+see when the check is hidden (``CheckFailed.public``).
+
+``what`` names the value as the student knows it (``"W1"``, ``"the cost returned by
+compute_cost"``); ``hint`` adds advice specific to the exercise::
 
     params = expect_keys(submission.initialize_parameters(3, 5, 2), ["W1", "b1"], "parameters")
     W1 = expect_array(params["W1"], "W1")

@@ -51,21 +51,34 @@ def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint:
     values = np.asarray(arr, dtype=np.float64).ravel()
     expect_finite(values, what, hint=hint)
     if np.all(values == values[0]):
-        raise fail(f"{what} is constant (every entry is {values[0]:.3g})", hint)
+        raise fail(
+            f"{what} is constant (every entry is {values[0]:.3g})",
+            hint,
+            public=f"{what} is constant (every entry is the same)",
+        )
     m = float(values.mean())
     centred = values - m
     squares = centred * centred  # not centred**4 below: a float power is ~10x slower
     s = float(np.sqrt(squares.mean()))
     if abs(s / std - 1) > _STD_RTOL:
-        raise fail(f"{what} has standard deviation {s:.3g}, expected about {std:.3g}", hint)
+        raise fail(
+            f"{what} has standard deviation {s:.3g}, expected about {std:.3g}",
+            hint,
+            public=f"{what} has the wrong standard deviation, expected about {std:.3g}",
+        )
     if abs(m - mean) > _MEAN_TOL * std:
-        raise fail(f"{what} has mean {m:.3g}, expected about {mean:.3g}", hint)
+        raise fail(
+            f"{what} has mean {m:.3g}, expected about {mean:.3g}",
+            hint,
+            public=f"{what} has the wrong mean, expected about {mean:.3g}",
+        )
     kurtosis = float(np.mean(squares * squares) / s**4)
     if abs(kurtosis - 3) > _KURTOSIS_TOL:
         raise fail(
             f"the values of {what} do not look normally distributed (kurtosis {kurtosis:.2f}; "
             "a normal distribution has 3, a uniform one 1.8)",
             hint,
+            public=f"the values of {what} do not look normally distributed",
         )
 
 
@@ -121,9 +134,12 @@ def expect_normal_scale(
         s = float(np.std(values))
         if abs(s / std - 1) > _STD_RTOL:
             message = f"{what} has standard deviation {s:.3g}, expected about {std:.3g}"
+            public = f"{what} has the wrong standard deviation, expected about {std:.3g}"
             if expected:
                 message += f" = {expected}"
-            raise fail(message, _explain(s, mistakes) or hint)
+                public += f" = {expected}"
+            # The named mistake stays in the public message: one of a few fixed sentences.
+            raise fail(message, _explain(s, mistakes) or hint, public=public)
     expect_normal(arr, what, std=std, mean=mean, hint=hint)
 
 

@@ -11,9 +11,10 @@ import numpy as np
 from grader.expect._common import Array, describe, fail
 from grader.testing import CheckFailed
 
-# Tolerance floors by dtype: a value computed in float32 (or float16) cannot match a float64
-# reference to 1e-8, and rejecting it for that would punish a legitimate choice.
-_FLOORS = {np.dtype(np.float32): (1e-4, 1e-6), np.dtype(np.float16): (1e-2, 1e-3)}
+# Tolerance floors by float width in bytes: a value computed in float32 (or float16) cannot
+# match a float64 reference to 1e-8, and rejecting it for that would punish a legitimate
+# choice. Keyed by width, not by dtype, so a big-endian float32 gets the same floor.
+_FLOORS = {4: (1e-4, 1e-6), 2: (1e-2, 1e-3)}
 
 
 def expect_array(value: object, what: str, *, hint: str = "") -> Array:
@@ -57,11 +58,13 @@ def expect_shape(
     if arr.shape == expected:
         return
     message = f"{what} has shape {arr.shape}, expected {expected}"
+    public = f"{what} has the wrong shape, expected {expected}"
     if names:
         message += f" = {names}"
+        public += f" = {names}"
     if not hint:
         hint = _shape_advice(arr, expected)
-    raise fail(message, hint)
+    raise fail(message, hint, public=public)
 
 
 def _shape_advice(arr: Array, expected: tuple[int, ...]) -> str:
@@ -118,9 +121,8 @@ def expect_keys(value: object, keys: Iterable[str], what: str) -> Mapping[str, A
     """
     wanted = list(keys)
     if not isinstance(value, Mapping):
-        raise CheckFailed(
-            f"{what} should be a dict with keys {', '.join(wanted)}, got {describe(value)}"
-        )
+        form = f"{what} should be a dict with keys {', '.join(wanted)}, got"
+        raise fail(f"{form} {describe(value)}", public=f"{form} {describe(value, shape=False)}")
     missing = [k for k in wanted if k not in value]
     if missing:
         raise CheckFailed(
@@ -147,9 +149,15 @@ def expect_sequence(value: object, length: int, what: str, *, names: str = "") -
     """
     form = f"a tuple {names}" if names else f"a tuple of {length} values"
     if not isinstance(value, (tuple, list)):
-        raise CheckFailed(f"{what} should be {form}, got {describe(value)}")
+        raise fail(
+            f"{what} should be {form}, got {describe(value)}",
+            public=f"{what} should be {form}, got {describe(value, shape=False)}",
+        )
     if len(value) != length:
-        raise CheckFailed(f"{what} should be {form}, got {len(value)} value(s)")
+        raise fail(
+            f"{what} should be {form}, got {len(value)} value(s)",
+            public=f"{what} should be {form}, got another number of values",
+        )
     return tuple(value)
 
 
@@ -160,7 +168,10 @@ def expect_int(value: object, what: str) -> int:
         CheckFailed: ``value`` is not an integer.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise CheckFailed(f"{what} should be an integer, got {describe(value)}")
+        raise fail(
+            f"{what} should be an integer, got {describe(value)}",
+            public=f"{what} should be an integer, got {describe(value, shape=False)}",
+        )
     return int(value)
 
 
@@ -181,7 +192,11 @@ def expect_number(value: object, what: str, *, hint: str = "") -> float:
     if isinstance(value, np.ndarray):
         if value.ndim == 0 and value.dtype.kind in "iuf":
             return float(value)
-        raise fail(f"{what} should be a single number, got {describe(value)}", hint)
+        raise fail(
+            f"{what} should be a single number, got {describe(value)}",
+            hint,
+            public=f"{what} should be a single number, got {describe(value, shape=False)}",
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise fail(f"{what} should be a single number, got {describe(value)}", hint)
     return float(value)
@@ -201,7 +216,11 @@ def expect_finite(arr: Array | float, what: str, *, hint: str = "") -> None:
     if nan or inf:
         hint = hint or "look for a division by zero, a log of 0 or an overflow"
         where = f" out of {values.size} entries" if values.ndim else ""
-        raise fail(f"{what} contains {nan} NaN and {inf} infinite value(s){where}", hint)
+        raise fail(
+            f"{what} contains {nan} NaN and {inf} infinite value(s){where}",
+            hint,
+            public=f"{what} contains NaN or infinite values",
+        )
 
 
 def expect_close(
@@ -233,7 +252,8 @@ def expect_close(
     """
     a = np.asarray(actual)
     e = np.asarray(expected, dtype=np.float64)
-    rtol_floor, atol_floor = _FLOORS.get(a.dtype, (0.0, 0.0))
+    width = a.dtype.itemsize if a.dtype.kind == "f" else 0
+    rtol_floor, atol_floor = _FLOORS.get(width, (0.0, 0.0))
     rtol, atol = max(rtol, rtol_floor), max(atol, atol_floor)
     if a.shape != e.shape:
         expect_shape(a, e.shape, what)
@@ -254,6 +274,7 @@ def expect_close(
         f"{what} differs from the correct value at {int(bad.sum())} of {a.size} entries "
         f"(largest difference {largest:.3g})",
         hint,
+        public=f"{what} differs from the correct value",
     )
 
 
@@ -266,7 +287,9 @@ def expect_zeros(arr: Array, what: str, *, hint: str = "") -> None:
     nonzero = int(np.count_nonzero(arr))
     if nonzero:
         raise fail(
-            f"{what} should be all zeros, but {nonzero} of {arr.size} entries are not", hint
+            f"{what} should be all zeros, but {nonzero} of {arr.size} entries are not",
+            hint,
+            public=f"{what} should be all zeros, but some entries are not",
         )
 
 
@@ -281,30 +304,65 @@ def expect_binary(arr: Array, what: str, *, hint: str = "") -> None:
         raise fail(
             f"{what} should hold only 0 and 1, but {other} of {arr.size} entries are other values",
             hint,
+            public=f"{what} should hold only 0 and 1, but some entries are other values",
         )
 
 
 def expect_not_constant(arr: Array, what: str, *, hint: str = "") -> None:
     """Fail if every entry of ``arr`` (with at least two entries) is the same.
 
+    Entries are compared by value: NaN counts as equal to NaN, so an all-NaN array is
+    constant.
+
     Raises:
         CheckFailed: ``arr`` is constant.
     """
-    if arr.size > 1 and np.all(arr == arr.flat[0]):
+    if arr.size > 1 and not _by_value(arr).any():
         raise fail(f"every entry of {what} is the same", hint)
 
 
 def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
     """Fail if two rows of the 2-D array ``arr`` are identical.
 
+    Rows are compared by value, not by their bytes: ``-0.0`` equals ``0.0``, and a NaN equals
+    any other NaN (whatever its payload) in the same column, so rows that differ only there
+    are identical weights.
+
     Raises:
         CheckFailed: names the first pair of identical rows.
     """
     seen: dict[bytes, int] = {}
-    rows = np.ascontiguousarray(arr, dtype=np.float64)
+    rows = _canonical(np.asarray(arr))
     for index, row in enumerate(rows):
         first = seen.setdefault(row.tobytes(), index)
         if first != index:
-            raise fail(f"rows {first} and {index} of {what} are identical", hint)
+            raise fail(
+                f"rows {first} and {index} of {what} are identical",
+                hint,
+                public=f"two rows of {what} are identical",
+            )
 
 
+def _canonical(values: Array) -> Array:
+    """A copy of ``values`` whose bytes are equal exactly when the values are.
+
+    Integers and booleans are kept in their own (native-order) dtype: in float64, distinct
+    integers beyond 2**53 would collide. Floats become float64; adding ``0.0`` turns ``-0.0``
+    into ``0.0`` (IEEE 754: -0 + 0 = +0), and every NaN becomes the one default NaN, so
+    hashing the bytes of the result compares values.
+    """
+    if values.dtype.kind != "f":
+        return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
+    out = np.ascontiguousarray(values, dtype=np.float64) + 0.0
+    out[np.isnan(out)] = np.nan
+    return out
+
+
+def _by_value(arr: Array) -> Array:
+    """Which entries of ``arr`` differ in value from its first entry (NaN equals NaN)."""
+    flat = np.asarray(arr).ravel()
+    first = flat[0]
+    differ = flat != first
+    if flat.dtype.kind == "f":
+        differ &= ~(np.isnan(flat) & np.isnan(first))
+    return np.asarray(differ)

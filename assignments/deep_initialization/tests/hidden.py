@@ -93,7 +93,9 @@ def _parameters(submission: Any, function: str, layer_dims: list[int]) -> Mappin
     except CheckFailed as exc:
         if not isinstance(value, Mapping):
             raise
-        raise CheckFailed(f"{exc}; {_layers_advice(len(layer_dims))}") from None
+        advice = f"; {_layers_advice(len(layer_dims))}"
+        public = None if exc.public is None else exc.public + advice
+        raise CheckFailed(f"{exc}{advice}", public=public) from None
 
 
 def _layers_advice(layers: int) -> str:
@@ -143,7 +145,10 @@ def _check_shapes(submission: Any, function: str) -> None:
         if extra:
             raise CheckFailed(
                 f"the dictionary returned by {call} has the key(s) {', '.join(map(repr, extra))}"
-                f"; {_layers_advice(layers)}"
+                f"; {_layers_advice(layers)}",
+                # The student's code chose the keys' names: a hidden check does not echo them.
+                public=f"the dictionary returned by {call} has keys for layers that do not "
+                f"exist; {_layers_advice(layers)}",
             )
         for layer in range(1, layers):
             w_names, b_names = _shape_names(layer)

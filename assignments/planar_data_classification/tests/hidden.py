@@ -157,17 +157,23 @@ def layer_sizes_values(submission: Any, rng: np.random.Generator) -> None:
         )
         got = [expect_int(v, name) for v, name in zip(result, ("n_x", "n_h", "n_y"), strict=True)]
         where = f"for X of shape {X.shape} and Y of shape {Y.shape}"
+        # The public messages leave out the returned number: the student's code chose it.
         if got[0] != n_x:
+            advice = "n_x is the number of input features, the number of rows of X (X.shape[0])"
             raise CheckFailed(
-                f"layer_sizes returned n_x = {got[0]} {where}: n_x is the number of input "
-                "features, the number of rows of X (X.shape[0])"
+                f"layer_sizes returned n_x = {got[0]} {where}: {advice}",
+                public=f"layer_sizes returned a wrong n_x {where}: {advice}",
             )
         if got[1] != 4:
-            raise CheckFailed(f"layer_sizes returned n_h = {got[1]}: set n_h = 4 in this exercise")
-        if got[2] != n_y:
             raise CheckFailed(
-                f"layer_sizes returned n_y = {got[2]} {where}: n_y is the number of outputs, "
-                "the number of rows of Y (Y.shape[0])"
+                f"layer_sizes returned n_h = {got[1]}: set n_h = 4 in this exercise",
+                public="layer_sizes returned a wrong n_h: set n_h = 4 in this exercise",
+            )
+        if got[2] != n_y:
+            advice = "n_y is the number of outputs, the number of rows of Y (Y.shape[0])"
+            raise CheckFailed(
+                f"layer_sizes returned n_y = {got[2]} {where}: {advice}",
+                public=f"layer_sizes returned a wrong n_y {where}: {advice}",
             )
 
 
@@ -414,7 +420,9 @@ def update_parameters_default_learning_rate(
     try:
         _compare_parameters(value, reference.update_parameters(params, grads), "update_parameters")
     except CheckFailed as exc:
-        raise CheckFailed(f"{exc} (the default learning_rate should be 1.2)") from None
+        note = " (the default learning_rate should be 1.2)"
+        public = None if exc.public is None else exc.public + note
+        raise CheckFailed(f"{exc}{note}", public=public) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,13 +476,19 @@ def nn_model_trains(submission: Any, reference: Any, rng: np.random.Generator) -
         A2, _ = reference.forward_propagation(X, params)
         cost = float(reference.compute_cost(A2, Y))
     if accuracy < 0.95 or not cost < 0.1:
+        advice = (
+            "check that each iteration calls forward_propagation, compute_cost, "
+            "backward_propagation and update_parameters, and that nn_model returns the updated "
+            "parameters"
+        )
         raise CheckFailed(
             f"after 150 iterations on an easy, separable data set, the parameters returned by "
             f"nn_model classify {accuracy:.0%} of the training points correctly and have a cost "
             f"of {cost:.3g}; a correct model classifies all of them and its cost is close to 0: "
-            "check that each iteration calls forward_propagation, compute_cost, "
-            "backward_propagation and update_parameters, and that nn_model returns the updated "
-            "parameters"
+            f"{advice}",
+            public="after 150 iterations on an easy, separable data set, the parameters "
+            "returned by nn_model do not classify the training points correctly: a correct "
+            f"model classifies all of them and its cost is close to 0: {advice}",
         )
 
 
@@ -499,7 +513,8 @@ def predict_values(submission: Any, reference: Any, rng: np.random.Generator) ->
         expected = np.asarray(reference.predict(params, X), dtype=np.float64)
         wrong = int(np.count_nonzero(predictions.astype(np.float64) != expected))
         if wrong:
+            advice = "run forward_propagation and predict 1 where A2 > 0.5, 0 elsewhere"
             raise CheckFailed(
-                f"predict returned the wrong class for {wrong} of {m} examples: run "
-                "forward_propagation and predict 1 where A2 > 0.5, 0 elsewhere"
+                f"predict returned the wrong class for {wrong} of {m} examples: {advice}",
+                public=f"predict returned the wrong class for some examples: {advice}",
             )
