@@ -36,7 +36,7 @@ __all__ = [
     "relabel",
 ]
 
-CACHE_FORMAT = 1  # bump when the entry layout changes: old entries then miss
+CACHE_FORMAT = 2  # bump when the entry layout changes: old entries then miss
 _SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", ".mypy_cache"}
 
 
