@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
-from grader.sandbox import wire
+from grader.sandbox import memcg, wire
 from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
 
@@ -209,6 +209,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
+        self._cgroup = ""
         self._start()
         missing = [name for name, active in self.isolation.items() if not active]
         if strict and missing:
@@ -255,6 +256,9 @@ class Zygote:
             raise SandboxError(f"the sandbox helper process did not start (see {self.root})")
         ours.settimeout(10.0)
         self.isolation, self.isolation_warnings = read_probe(ready)
+        group = ready.get("cgroup")
+        if isinstance(group, str) and os.path.basename(group) == f"grader-{self._proc.pid}":
+            self._cgroup = group
 
     def spawn(self, limits: Limits) -> ChildProcess:
         """Fork a fresh child with its own private working directory."""
@@ -298,6 +302,10 @@ class Zygote:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._cgroup:
+            # The zygote removes its memory cgroup when it exits normally; not when killed.
+            memcg.remove_tree(self._cgroup)
+            self._cgroup = ""
 
     def close(self) -> None:
         """Stop the zygote (which kills its remaining children) and remove all temp files."""
