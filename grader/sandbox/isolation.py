@@ -231,10 +231,16 @@ def enter_child_namespaces(
     report = {"memory_cgroup": False}
     notes = {}
     if plan.next_cgroup:
-        error = memcg.join(plan.next_cgroup)
-        report["memory_cgroup"] = not error
-        if error:
-            notes["memory_cgroup"] = error
+        # Forked straight into its group (see zygote._Forker.next_cgroup); the zygote's
+        # oom_score_adj of -1000 must not protect student code: the OOM killer picks it first.
+        try:
+            with open("/proc/self/oom_score_adj", "w") as handle:
+                handle.write("1000")
+            report["memory_cgroup"] = memcg.inside(plan.next_cgroup)
+            if not report["memory_cgroup"]:
+                notes["memory_cgroup"] = "the child is not in the memory cgroup made for it"
+        except OSError as exc:
+            notes["memory_cgroup"] = f"cannot make the child the OOM killer's choice: {exc}"
     done, why = mounts.enter_private_namespaces(workdir, disk_mb, plan.disabled)
     report.update(done)
     notes.update(why)

@@ -7,9 +7,12 @@ process of the child, and the kernel's OOM killer stops the child when the total
 limit, without touching the grader.
 
 Layout: the zygote creates ``grader-<zygote pid>`` inside its own cgroup, and one ``c<n>``
-inside that per child, just before the fork; the child moves itself in before any student
-code runs; the zygote removes ``c<n>`` when it reaps the child (a PID namespace's init is
-reaped only after every process of the namespace has died, so the group is empty by then).
+inside that per child. The zygote waits in the next child's (empty) group, so the fork puts
+the child there before it runs anything, at no cost; moving a process between cgroups waits
+for an RCU grace period (~15 ms measured here), which the zygote pays for itself after it has
+answered the spawn request. The zygote removes ``c<n>`` when it reaps the child (a PID
+namespace's init is reaped only after every process of the namespace has died, so the group
+is empty by then).
 A group left by a grader that was killed is found by its name (a pid that no longer runs)
 and removed by the next grader that starts in the same cgroup, and the grader's host removes
 its zygote's group when it closes.
@@ -26,7 +29,7 @@ import contextlib
 import os
 import re
 
-__all__ = ["MemoryCgroups", "join", "remove_tree"]
+__all__ = ["MemoryCgroups", "inside", "remove_tree"]
 
 _STALE = re.compile(r"grader-(\d+)")
 
@@ -113,7 +116,8 @@ def _remove_stale(parent: str, own_pid: int) -> None:
 class MemoryCgroups:
     """The zygote's memory cgroup and the per-child groups below it."""
 
-    def __init__(self, group: str, version: int) -> None:
+    def __init__(self, parent: str, group: str, version: int) -> None:
+        self.parent = parent
         self.group = group
         self.version = version
         self._count = 0
@@ -164,28 +168,49 @@ class MemoryCgroups:
         except OSError as exc:
             remove_tree(group)
             return None, f"cannot create a memory cgroup in {parent}: {exc.strerror}"
-        return cls(group, version), ""
+        return cls(parent, group, version), ""
 
-    def create(self, limit_bytes: int) -> tuple[str, str]:
-        """A fresh child group limited to ``limit_bytes``: (its path, "") or ("", why)."""
+    def create(self) -> tuple[str, str]:
+        """A fresh, empty child group: (its path, "") or ("", why)."""
         self._count += 1
         path = os.path.join(self.group, f"c{self._count}")
         try:
             os.mkdir(path)
             if self.version == 2:
-                _write(os.path.join(path, "memory.max"), str(limit_bytes))
                 with contextlib.suppress(OSError):  # no swap accounting: nothing to limit
                     _write(os.path.join(path, "memory.swap.max"), "0")
                 with contextlib.suppress(OSError):
                     _write(os.path.join(path, "memory.oom.group"), "1")
-            else:
-                _write(os.path.join(path, "memory.limit_in_bytes"), str(limit_bytes))
-                with contextlib.suppress(OSError):  # only with swap accounting
-                    _write(os.path.join(path, "memory.memsw.limit_in_bytes"), str(limit_bytes))
         except OSError as exc:
             self.remove(path)
-            return "", f"cannot create the child's memory cgroup: {exc.strerror}"
+            return "", f"cannot create a memory cgroup for the child: {exc.strerror}"
         return path, ""
+
+    def set_limit(self, path: str, limit_bytes: int) -> str:
+        """Limit the group at ``path`` (memory and, where accounted, swap); "" or why not."""
+        try:
+            if self.version == 2:
+                _write(os.path.join(path, "memory.max"), str(limit_bytes))
+                return ""
+            # v1 needs memsw >= limit at every step: try it on both sides of the limit.
+            memsw = os.path.join(path, "memory.memsw.limit_in_bytes")
+            with contextlib.suppress(OSError):
+                _write(memsw, str(limit_bytes))
+            _write(os.path.join(path, "memory.limit_in_bytes"), str(limit_bytes))
+            with contextlib.suppress(OSError):
+                _write(memsw, str(limit_bytes))
+        except OSError as exc:
+            return f"cannot set the memory cgroup's limit: {exc.strerror}"
+        return ""
+
+    @staticmethod
+    def enter(path: str) -> str:
+        """Move the calling process into the group at ``path``; "" or why it failed."""
+        try:
+            _write(os.path.join(path, "cgroup.procs"), "0")
+        except OSError as exc:
+            return f"moving into the memory cgroup {path} failed: {exc.strerror}"
+        return ""
 
     @staticmethod
     def remove(path: str) -> bool:
@@ -195,18 +220,15 @@ class MemoryCgroups:
         return not os.path.isdir(path)
 
     def close(self) -> None:
-        """Remove every child group that is empty, then the zygote's group."""
+        """Leave the groups (back to where the caller started), then remove them all."""
+        self.enter(self.parent)
         remove_tree(self.group)
 
 
-def join(path: str) -> str:
-    """Move the calling process into the group at ``path``; "" or why it failed."""
-    try:
-        _write(os.path.join(path, "cgroup.procs"), "0")
-    except OSError as exc:
-        return f"joining the memory cgroup failed: {exc.strerror}"
-    name = "/" + os.path.basename(path)
+def inside(path: str) -> bool:
+    """True when the calling process is in the cgroup at ``path``."""
+    tail = "/" + "/".join(path.rstrip("/").split("/")[-2:])
     for line in _read("/proc/self/cgroup").splitlines():
-        if line.endswith(name) and os.path.basename(os.path.dirname(path)) in line:
-            return ""
-    return "the child is not in its memory cgroup after joining it"
+        if line.endswith(tail) and ("memory" in line.split(":")[1].split(",") or line[:3] == "0::"):
+            return True
+    return False
