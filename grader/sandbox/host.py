@@ -57,11 +57,19 @@ class ChildFailure(Exception):
         self.message = message
 
 
-def describe_status(status: int | None) -> tuple[str, str]:
-    """Turn a wait status into (kind, student-facing reason)."""
+def describe_status(status: int | None, oom: bool = False) -> tuple[str, str]:
+    """Turn a wait status into (kind, student-facing reason).
+
+    ``oom``: the kernel's OOM killer acted in the child's memory cgroup.
+    """
     if status is None:
         return "crash", "the process ended without a result"
     code = os.waitstatus_to_exitcode(status)
+    if oom and code == -signal.SIGKILL:
+        return "memory", (
+            "was stopped for exceeding the memory limit (which counts all the memory its "
+            "processes hold, shared memory, memfds and files in its working directory too)"
+        )
     if code >= 0:
         return "exit", f"exited without a result (exit status {code})"
     sig = -code
@@ -110,7 +118,7 @@ class ChildProcess:
                 self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
             )
             if frame is None:
-                raise ChildFailure(*describe_status(self._kill_and_wait()))
+                raise ChildFailure(*describe_status(*self._kill_and_wait()))
             reply = wire.decode(frame, max_bytes=max_bytes)
         except TimeoutError:
             self.kill()
@@ -119,7 +127,7 @@ class ChildProcess:
             self.kill()
             raise ChildFailure(exc.kind, exc.message) from None
         except OSError:
-            raise ChildFailure(*describe_status(self._kill_and_wait())) from None
+            raise ChildFailure(*describe_status(*self._kill_and_wait())) from None
         if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
             self.kill()
             raise ChildFailure("corrupt", "the sandbox sent a malformed reply")
@@ -130,7 +138,7 @@ class ChildProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
 
-    def _kill_and_wait(self, timeout: float = 2.0) -> int | None:
+    def _kill_and_wait(self, timeout: float = 2.0) -> tuple[int | None, bool]:
         # The channel closed: the child is dead or dying. Kill whatever is left of its group,
         # then read the status the zygote reports when it reaps the child.
         self.kill()
@@ -147,10 +155,12 @@ class ChildProcess:
                 break
             data += chunk
         self.reaped = bool(data)
+        # "<wait status>", or "<wait status> oom" after the OOM killer acted in its cgroup.
+        words = data.decode(errors="replace").split()
         try:
-            return int(data.decode())
-        except ValueError:
-            return None
+            return int(words[0]), words[1:] == ["oom"]
+        except (ValueError, IndexError):
+            return None, False
 
     def close(self) -> None:
         """Kill the child, release its descriptors and remove its working directory."""

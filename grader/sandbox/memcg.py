@@ -29,7 +29,7 @@ import contextlib
 import os
 import re
 
-__all__ = ["MemoryCgroups", "inside", "remove_tree"]
+__all__ = ["MemoryCgroups", "inside", "oom_kills", "remove_tree"]
 
 _STALE = re.compile(r"grader-(\d+)")
 
@@ -232,3 +232,15 @@ def inside(path: str) -> bool:
         if line.endswith(tail) and ("memory" in line.split(":")[1].split(",") or line[:3] == "0::"):
             return True
     return False
+
+
+def oom_kills(path: str) -> int:
+    """How many processes the OOM killer has killed in the group at ``path`` (0 if unknown)."""
+    if not path:
+        return 0
+    for name in ("memory.events", "memory.oom_control"):  # v2, v1
+        for line in _read(os.path.join(path, name)).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return 0
