@@ -220,6 +220,7 @@ class Zygote:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
         self._cgroup = ""
+        self._old_cgroups: list[str] = []
         self._start()
         missing = [name for name, active in self.isolation.items() if not active]
         if strict and missing:
@@ -313,14 +314,20 @@ class Zygote:
                 self._proc.wait()
             self._proc = None
         if self._cgroup:
-            # The zygote removes its memory cgroup when it exits normally; not when killed.
-            memcg.remove_tree(self._cgroup)
+            # The zygote removes its memory cgroup when it exits normally; not when killed,
+            # and then children of it may still be dying (or serving until closed).
+            self._old_cgroups.append(self._cgroup)
             self._cgroup = ""
+        self._old_cgroups = [g for g in self._old_cgroups if not memcg.remove_tree(g)]
 
     def close(self) -> None:
         """Stop the zygote (which kills its remaining children) and remove all temp files."""
         with self._lock:
             self._stop()
+            deadline = time.monotonic() + 2.0
+            while self._old_cgroups and time.monotonic() < deadline:
+                time.sleep(0.01)  # killed children leave their cgroups as they finish dying
+                self._old_cgroups = [g for g in self._old_cgroups if not memcg.remove_tree(g)]
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Zygote:
