@@ -32,7 +32,7 @@ _SHM_INODES = 256
 # Per-IPC-namespace System V limits: segments of at most SHM_MB in total, few queues.
 _IPC_SYSCTLS = (
     ("/proc/sys/kernel/shmmax", SHM_MB * 1024 * 1024),
-    ("/proc/sys/kernel/shmall", SHM_MB * 1024 * 1024 // 4096),
+    ("/proc/sys/kernel/shmall", SHM_MB * 1024 * 1024 // os.sysconf("SC_PAGE_SIZE")),
     ("/proc/sys/kernel/msgmni", 16),
 )
 
