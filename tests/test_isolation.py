@@ -157,3 +157,15 @@ def test_memory_cgroups_are_removed_even_after_the_zygote_is_killed() -> None:
     (stale / "c1").mkdir(parents=True)
     with Zygote([]):
         assert not stale.exists()
+
+
+def test_memory_cgroups_prefer_v2_when_it_can_delegate_memory(tmp_path: Path) -> None:
+    mountinfo, own = _fake_cgroupfs(tmp_path, "cpu memory io")
+    groups, why = MemoryCgroups.setup(1234, mountinfo, own)
+    assert groups is not None and why == "" and groups.version == 2
+    parent = tmp_path / "unified/grader.slice"
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory"
+    assert (parent / "grader-1234/cgroup.subtree_control").read_text() == "+memory"
+    path, _ = groups.create()
+    assert groups.set_limit(path, 5 * 2**20) == ""
+    assert (Path(path) / "memory.max").read_text() == str(5 * 2**20)

@@ -17,10 +17,10 @@ A group left by a grader that was killed is found by its name (a pid that no lon
 and removed by the next grader that starts in the same cgroup, and the grader's host removes
 its zygote's group when it closes.
 
-cgroup v2 is used when the memory controller can be enabled below the grader's cgroup
-(cgroup v2 forbids that while the cgroup itself holds processes, so this works where the
-grader runs in a delegated cgroup that already enables it); otherwise the v1 memory
-hierarchy, when it is mounted and writable. Elsewhere the layer is reported missing.
+cgroup v2 is used when the memory controller can be enabled below the grader's cgroup. v2
+forbids that while the cgroup itself holds processes (the grader's do), so on most v2
+machines this fails and the layer is reported missing with that reason; the v1 memory
+hierarchy is used when it is mounted and writable (as on this project's machines).
 """
 
 from __future__ import annotations
@@ -153,7 +153,9 @@ class MemoryCgroups:
         except OSError as exc:
             return (
                 f"cgroup v2: cannot enable the memory controller below {parent} "
-                f"({exc.strerror}; run the grader in a delegated cgroup of its own)"
+                f"({exc.strerror}; cgroup v2 allows that only in a cgroup without processes of "
+                "its own, so the grader would have to start as the only process of a delegated "
+                "cgroup and move itself into a leaf; not done)"
             )
         return ""
 
