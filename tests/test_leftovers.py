@@ -379,3 +379,41 @@ def test_dev_shm_is_private_and_bounded(zygote: Zygote) -> None:
         for i in range(40):
             Path("/dev/shm", f"hog{i}").unlink(missing_ok=True)
     assert err == errno.ENOSPC and written <= 64
+
+
+GRANDCHILD_HOGS = """
+import os, time
+import numpy as np
+pids = []
+for _ in range(6):  # 6 x 150 MiB, each well under the 512 MiB address-space limit
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = np.ones(150 * 2**20 // 8)
+            time.sleep(60)
+        finally:
+            os._exit(3)
+    pids.append(pid)
+time.sleep(3)
+killed = 0
+for pid in pids:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    killed += done != 0 and os.WIFSIGNALED(status)
+return killed
+"""
+
+
+def test_memory_of_all_its_processes_counts_together(zygote: Zygote) -> None:
+    if not zygote.isolation["memory_cgroup"]:
+        pytest.skip("no memory cgroup on this machine: " + "; ".join(zygote.isolation_warnings))
+    body = "".join(f"    {line}\n" for line in GRANDCHILD_HOGS.splitlines())
+    sub = start(zygote, "def hog():\n" + body)
+    try:
+        killed = sub.hog()
+    except StudentCodeError as exc:  # the OOM killer may pick the child itself
+        assert exc.kind == "memory", exc.message
+    else:
+        assert killed >= 1  # 900 MiB in six processes does not fit in 512 + 16 + 32 MiB
+    finally:
+        sub.close()
+    assert_nothing_left(zygote)
