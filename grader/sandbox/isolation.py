@@ -31,7 +31,7 @@ Layers (the keys of ``Zygote.isolation``):
   directory and an empty one on ``/dev/shm``; whatever it creates there dies with it.
 - ``memory_cgroup`` (see :mod:`grader.sandbox.memcg`): each child and everything it starts
   share one memory limit that counts memfds, shared memory and tmpfs files too. The zygote
-  sets up the group once; each child joins its own group first, before anything else.
+  forks each child inside a group of its own, so it is counted from its first instruction.
 
 Every layer degrades on its own: a failed step is recorded and the others still apply.
 """
@@ -224,9 +224,10 @@ def enter_child_namespaces(
 ) -> tuple[dict[str, bool], dict[str, str]]:
     """The first steps of a forked child: its memory cgroup, then its IPC and mount namespaces.
 
-    The cgroup comes first so that everything after it is counted; the mounts come before
-    ``chdir(workdir)`` (the tmpfs hides what is beneath) and before Landlock and seccomp,
-    which forbid mounting. Returns (layer -> active, layer -> reason) for these layers.
+    The zygote forked the child inside its cgroup, so everything it does is counted; this
+    checks that. The mounts come before ``chdir(workdir)`` (the tmpfs hides what is beneath)
+    and before Landlock and seccomp, which forbid mounting. Returns (layer -> active,
+    layer -> reason) for these layers.
     """
     report = {"memory_cgroup": False}
     notes = {}
