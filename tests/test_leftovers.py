@@ -415,3 +415,17 @@ def test_memory_of_all_its_processes_counts_together(zygote: Zygote) -> None:
     finally:
         sub.close()
     assert_nothing_left(zygote)
+
+
+def test_the_number_of_files_is_bounded_too(zygote: Zygote) -> None:
+    src = (
+        "def many():\n    import os\n    try:\n        for i in range(50_000):\n"
+        "            open(f'f{i}', 'w').close()\n"
+        "    except OSError as exc:\n        return [i, exc.errno]\n    return [i, 0]"
+    )
+    sub = start(zygote, src, limits=Limits(call_timeout_s=30, disk_mb=16))
+    try:
+        made, err = sub.many()
+    finally:
+        sub.close()
+    assert err == errno.ENOSPC and made < 10_000  # empty files cost inodes, not blocks
