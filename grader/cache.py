@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.files import open_regular
 from grader.reports._io import atomic_write
 from grader.results import OUTCOMES, SubmissionResult
 
@@ -40,14 +41,17 @@ CACHE_FORMAT = 1  # bump when the entry layout changes: old entries then miss
 _SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", ".mypy_cache"}
 
 
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes, hex-encoded.
+def file_sha256(path: str | Path, *, follow_symlinks: bool = False) -> str:
+    """The sha256 of a regular file's bytes, hex-encoded.
+
+    A submission's link is not followed by default: keyed by its target's bytes, a link to an
+    already graded solution would be handed that solution's cached result.
 
     Raises:
-        OSError: if the file cannot be read.
+        OSError: if the file cannot be read, or is not a regular file (a FIFO never blocks).
     """
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path, follow_symlinks=follow_symlinks) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -83,7 +87,7 @@ def assignment_fingerprint(assignment: Assignment) -> str:
     """
     digest = hashlib.sha256()
     for label, path in _assignment_files(assignment):
-        digest.update(f"{label}\0{file_sha256(path)}\n".encode())
+        digest.update(f"{label}\0{file_sha256(path, follow_symlinks=True)}\n".encode())
     return digest.hexdigest()
 
 

@@ -97,7 +97,7 @@ def check_notebook(path: str | Path, assignment: str | Path | None = None) -> Lo
     start = time.perf_counter()
     early = _early_assignment(path, assignment)
     if early is None:
-        source = read_submission(str(path))
+        source = read_submission(str(path), follow_symlinks=True)
         found = find_assignment(source, assignment)
         grader = _grader(found)
     else:
@@ -140,7 +140,7 @@ def _read_while_starting(path: str | Path, assignment: Assignment) -> tuple[Sour
         starting = pool.submit(_grader, assignment)
         try:
             # No schema warning in a quick local run: it would cost ~0.4 s of start-up.
-            source = read_submission(str(path), schema=False)
+            source = read_submission(str(path), schema=False, follow_symlinks=True)
         except BaseException:
             starting.add_done_callback(_close_started)
             raise
