@@ -40,12 +40,16 @@ def unique_ids(bases: Sequence[str]) -> list[str]:
     """
     own = set(bases)
     given: set[str] = set()
+    last: dict[str, int] = {}  # the last suffix tried per base: linear in len(bases)
     out: list[str] = []
     for base in bases:
-        name, n = base, 1
-        while name in given or (n > 1 and name in own):
-            n += 1
-            name = f"{base}-{n}"
+        name = base
+        if name in given:
+            n = last.get(base, 1)
+            while name in given or name in own:
+                n += 1
+                name = f"{base}-{n}"
+            last[base] = n
         given.add(name)
         out.append(name)
     return out

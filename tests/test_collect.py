@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from hostile_files import fifo_released_after
 from grader.batch import collect_plan, plan_submissions
 from grader.cache import file_sha256
 from grader.errors import InvalidSubmission
+from grader.ids import unique_ids
 from grader.notebook import read_submission
 from grader.runner import _sha256_or_empty
 
@@ -169,3 +171,17 @@ def test_a_student_folder_with_a_control_character_gets_a_safe_id(tmp_path: Path
     write(tmp_path / "eve\n\x07" / "hw.ipynb")
     write(tmp_path / "eve__" / "hw.ipynb")
     assert [sid for sid, _ in plan_submissions([tmp_path])] == ["eve__", "eve__-2"]
+
+
+
+def test_many_names_that_make_the_same_id_are_numbered_in_linear_time() -> None:
+    # 255-character names that differ after the 100th character all make one id; numbering
+    # them must not rescan every suffix already given (quadratic: a minute for 20,000).
+    bases = ["x" * 100] * 20_000 + ["x" * 100 + "-3"]
+    start = time.perf_counter()
+    ids = unique_ids(bases)
+    elapsed = time.perf_counter() - start
+    assert len(set(ids)) == len(ids) == len(bases)
+    assert ids[:3] == ["x" * 100, "x" * 100 + "-2", "x" * 100 + "-4"]  # -3 is a real id
+    assert ids[-1] == "x" * 100 + "-3"
+    assert elapsed < 10.0  # a ceiling against a quadratic blow-up; about 0.02 s here
