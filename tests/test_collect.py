@@ -16,7 +16,7 @@ from grader.batch import collect_plan, plan_submissions
 from grader.cache import file_sha256
 from grader.errors import InvalidSubmission
 from grader.ids import unique_ids
-from grader.notebook import read_submission
+from grader.notebook import DEFAULT_MAX_BYTES, read_submission
 from grader.runner import _sha256_or_empty
 
 NOTEBOOK = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
@@ -185,3 +185,15 @@ def test_many_names_that_make_the_same_id_are_numbered_in_linear_time() -> None:
     assert ids[:3] == ["x" * 100, "x" * 100 + "-2", "x" * 100 + "-4"]  # -3 is a real id
     assert ids[-1] == "x" * 100 + "-3"
     assert elapsed < 10.0  # a ceiling against a quadratic blow-up; about 0.02 s here
+
+
+def test_a_file_over_the_cap_is_never_hashed(tmp_path: Path) -> None:
+    # Sparse: a terabyte costs no disk, but hashing it would take hours.
+    path = tmp_path / "huge.ipynb"
+    with open(path, "wb") as handle:
+        handle.truncate(DEFAULT_MAX_BYTES + 1)
+    with pytest.raises(OSError, match="larger than a submission may be"):
+        file_sha256(path)
+    assert _sha256_or_empty(path) == ""
+    with pytest.raises(InvalidSubmission, match="the file is too large"):
+        read_submission(str(path))

@@ -102,6 +102,7 @@ def test_a_hostile_file_costs_no_other_file_its_reports(
         assert (entry["status"], entry["score"]) == ("invalid", 0.0), sid
         assert reason in entry["error"], (sid, entry["error"])
     assert subs_by_id["mallory"]["sha256"] == ""  # the solution was never opened
+    assert subs_by_id["huge"]["sha256"] == ""  # nor was the huge file hashed
     assert str(TINY) not in json.dumps(subs_by_id["mallory"])
     assert subs_by_id["deep"]["status"] == "graded"
     assert subs_by_id["deep"]["score"] < 6.0
