@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import time
@@ -87,18 +88,48 @@ def test_fifos_sockets_are_planned_or_listed_and_never_block(tmp_path: Path) -> 
                 file_sha256(ids["pipe"])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_an_unreadable_folder_is_listed(tmp_path: Path) -> None:
+def _plan_as_unprivileged(folder: Path) -> tuple[list[str], list[str]]:
+    """collect_plan("."), run from ``folder`` by an unprivileged uid when this is root."""
+    if os.geteuid() != 0:
+        os.chdir(folder)
+        plan = collect_plan(["."])
+        return [sid for sid, _ in plan.entries], list(plan.skipped)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no imports needed after the fork
+        try:
+            os.close(read_end)
+            os.chdir(folder)  # the uid below could not reach it through pytest's 0700 parent
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            plan = collect_plan(["."])
+            doc = json.dumps([[sid for sid, _ in plan.entries], list(plan.skipped)])
+            os.write(write_end, doc.encode())
+        except BaseException as exc:
+            os.write(write_end, json.dumps(["error", repr(exc)]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    ids, skipped = json.loads(data)
+    return ids, skipped
+
+
+def test_an_unreadable_folder_is_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # restored after the test when not root
+    tmp_path.chmod(0o755)  # pytest makes it 0700
     write(tmp_path / "alice.ipynb")
-    locked = tmp_path / "bob"
-    write(locked / "hw.ipynb")
-    locked.chmod(0)
+    write(tmp_path / "bob" / "hw.ipynb")
+    (tmp_path / "bob").chmod(0)
     try:
-        plan = collect_plan([tmp_path])
+        ids, skipped = _plan_as_unprivileged(tmp_path)
     finally:
-        locked.chmod(0o755)
-    assert [sid for sid, _ in plan.entries] == ["alice"]
-    assert plan.skipped == (f"{locked}: the folder cannot be read (Permission denied); skipped",)
+        (tmp_path / "bob").chmod(0o755)
+    assert ids == ["alice"]
+    assert skipped == ["bob: the folder cannot be read (Permission denied); skipped"]
 
 
 def test_a_link_named_on_the_command_line_is_the_user_s_choice(hostile: Path) -> None:
