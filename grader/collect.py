@@ -7,8 +7,9 @@ pipe, a socket or a device found where a notebook could be is kept in the plan a
 and a folder that cannot be read are listed in :attr:`Collection.skipped`. Nothing is dropped
 silently except hidden files (``.name``) and ``.ipynb_checkpoints`` folders, by convention.
 
-A path named on the command line is the user's choice: a link there is followed (the plan
-reads its target, the id comes from the name typed).
+A file named on the command line is not followed through a link either: shell globs
+(``grader grade A subs/*``) name every entry of an upload folder, links included. A folder
+named there may be a link (a course's folders often are); the entries inside it are not.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _SKIPPED_FOLDERS = {".ipynb_checkpoints"}
 class Found:
     """One submission file to grade."""
 
-    path: Path  # what the grader opens (never through a link found in a folder)
+    path: Path  # what the grader opens, never following a link in its last component
     root: Path | None  # the folder given on the command line, for a file found in one
     named: Path  # where it was found, or as typed: decides the submission id
 
@@ -63,9 +64,8 @@ def collect(paths: Sequence[str | os.PathLike[str]]) -> Collection:
         path = Path(raw)
         if path.is_dir():
             files.extend(_collect_folder(path, skipped))
-        else:
-            target = Path(os.path.realpath(path)) if path.is_symlink() else path
-            files.append(Found(target, None, path))
+        else:  # a link is planned as it is: the reader refuses it with the reason
+            files.append(Found(path, None, path))
     return Collection(tuple(files), tuple(skipped))
 
 

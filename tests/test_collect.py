@@ -132,10 +132,26 @@ def test_an_unreadable_folder_is_listed(tmp_path: Path, monkeypatch: pytest.Monk
     assert skipped == ["bob: the folder cannot be read (Permission denied); skipped"]
 
 
-def test_a_link_named_on_the_command_line_is_the_user_s_choice(hostile: Path) -> None:
-    plan = plan_submissions([hostile / "mallory.ipynb"])
-    target = (hostile.parent / "instructor" / "solution.ipynb").resolve()
-    assert plan == [("mallory", target)]
+def test_a_link_named_on_the_command_line_is_not_followed_either(hostile: Path) -> None:
+    # `grader grade A subs/*`: the shell names every entry of the upload, links included.
+    plan = plan_submissions([hostile / "mallory.ipynb", hostile / "alice.ipynb"])
+    assert plan == [("mallory", hostile / "mallory.ipynb"), ("alice", hostile / "alice.ipynb")]
+    with pytest.raises(InvalidSubmission, match="is a symbolic link"):
+        read_submission(str(plan[0][1]))
+
+
+def test_a_linked_folder_named_on_the_command_line_is_walked(tmp_path: Path) -> None:
+    write(tmp_path / "real" / "alice.ipynb")
+    (tmp_path / "real" / "sub").mkdir()
+    (tmp_path / "real" / "sub" / "link.ipynb").symlink_to(tmp_path / "real" / "alice.ipynb")
+    (tmp_path / "subs").symlink_to(tmp_path / "real", target_is_directory=True)
+    plan = collect_plan([tmp_path / "subs"])
+    assert [(sid, p.relative_to(tmp_path)) for sid, p in plan.entries] == [
+        ("alice", Path("subs/alice.ipynb")),
+        ("sub", Path("subs/sub/link.ipynb")),
+    ]
+    with pytest.raises(InvalidSubmission, match=r"'link\.ipynb' is a symbolic link"):
+        read_submission(str(plan.entries[1][1]))
 
 
 def test_generated_ids_never_take_a_real_student_s_id(tmp_path: Path) -> None:
