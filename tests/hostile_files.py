@@ -14,10 +14,15 @@ __all__ = ["fifo_released_after"]
 
 @contextlib.contextmanager
 def fifo_released_after(path: Path, seconds: float) -> Iterator[None]:
-    """Make ``path`` a FIFO; after ``seconds``, open and close its write end once if a reader
-    waits, so code that (wrongly) blocks on it fails the test instead of hanging forever."""
+    """Make ``path`` a FIFO that nothing may block on.
+
+    After ``seconds``, whenever a reader waits on it, its write end is opened and closed so
+    the reader sees end-of-file; on leaving, the block fails the test (AssertionError) instead
+    of having hung it forever.
+    """
     os.mkfifo(path)
     done = threading.Event()
+    released: list[float] = []
 
     def release() -> None:
         deadline = time.monotonic() + seconds
@@ -26,7 +31,7 @@ def fifo_released_after(path: Path, seconds: float) -> Iterator[None]:
                 continue
             try:
                 os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-                return
+                released.append(time.monotonic())
             except OSError:  # no reader: nothing blocks on it
                 continue
 
@@ -37,3 +42,4 @@ def fifo_released_after(path: Path, seconds: float) -> Iterator[None]:
     finally:
         done.set()
         thread.join()
+    assert not released, f"a reader blocked on the FIFO {path.name} ({len(released)} times)"

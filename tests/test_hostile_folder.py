@@ -35,6 +35,7 @@ GOOD = {  # file -> the id it must get
 INVALID = {  # id -> what its reason must say
     "alice-3": "JSON",  # alice.ipynb, broken: a second "alice", after alice/ in path order
     "mallory": "is a symbolic link, which is not followed",
+    "trudy": "is a symbolic link, which is not followed",
     "pipe": "is a named pipe (FIFO)",
     "sock": "is a socket",
     "dangling": "is a symbolic link",
@@ -62,6 +63,10 @@ def build_folder(subs: Path) -> None:
     (subs / "carol" / "planar_utils.py").write_text("raise SystemExit('helper, never graded')\n")
     (subs / "alice.ipynb").write_text('{"nbformat": 4, "cells": [')
     (subs / "mallory.py").symlink_to(TINY / "solution.py")  # would earn full marks if read
+    secret = subs.parent / "instructor" / "solution.ipynb"
+    secret.parent.mkdir()
+    secret.write_text(notebook([*CORRECT_CELLS, "# SECRET-SOLUTION-TEXT"]))
+    (subs / "trudy.ipynb").symlink_to(secret)  # would show the solution in trudy's feedback
     (subs / "dangling.ipynb").symlink_to(subs / "gone.ipynb")
     (subs / "elsewhere").symlink_to(TINY, target_is_directory=True)
     with open(subs / "huge.ipynb", "wb") as handle:  # sparse: costs no disk
@@ -121,6 +126,8 @@ def test_a_hostile_file_costs_no_other_file_its_reports(
         assert json.loads((out / "gs" / name / "results.json").read_text())["score"] >= 0
         assert {f"{name}.md", f"{name}.html"} <= feedback
     assert len(reports) == len(ids)
-    assert "def add" not in (out / "fb" / "mallory.md").read_text()
+    for report in out.rglob("*"):
+        if report.is_file():
+            assert "SECRET-SOLUTION-TEXT" not in report.read_text(), report
     assert "## Score distribution" in (out / "summary.md").read_text()
     assert not os.path.exists(tmp_path / ".grader-cache" / "tmp")  # nothing half-written
