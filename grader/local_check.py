@@ -141,6 +141,8 @@ def _early_assignment(
         return load_assignment(installed.root), installed.notes
     except (OSError, ValueError, AttributeError, KeyError, TypeError, GraderError):
         return None
+    except RecursionError:  # JSON nested too deeply: the full reader says so
+        return None
 
 
 def _read_while_starting(path: str | Path, assignment: Assignment) -> tuple[SourceFile, Grader]:

@@ -132,3 +132,15 @@ def test_a_fifo_given_to_check_never_blocks(
         code = main(["check", str(tmp_path / "pipe.ipynb")])
     assert code == ExitCode.INVALID_SUBMISSION
     assert "is a named pipe (FIFO), not a regular file" in capsys.readouterr().err
+
+
+def test_a_deeply_nested_notebook_is_explained_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The quick look for the metadata parses the file first: it must not crash on it.
+    path = tmp_path / "deep.ipynb"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["check", str(path)]) == ExitCode.INVALID_SUBMISSION
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err
+    assert "Traceback" not in err
