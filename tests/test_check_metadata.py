@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,19 @@ def test_a_deeply_nested_notebook_is_explained_not_a_traceback(
     err = capsys.readouterr().err
     assert "nested too deeply" in err
     assert "Traceback" not in err
+
+
+def test_python_m_grader_imports_nothing_from_the_student_s_folder(tmp_path: Path) -> None:
+    # `python -m` puts the current folder first on sys.path.
+    for module in ("argparse", "json", "numpy"):
+        (tmp_path / f"{module}.py").write_text(
+            f"open({str(tmp_path / (module + '.ran'))!r}, 'w').close()\n"
+        )
+    shutil.copy(SOLUTION, tmp_path / "nb.ipynb")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "nb.ipynb"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert sorted(p.name for p in tmp_path.glob("*.ran")) == []
+    assert done.returncode == ExitCode.OK, done.stderr
