@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +18,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from grader.assignment import Assignment, Check
+from grader.collect import collect
 from grader.errors import InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
+from grader.files import open_regular
+from grader.ids import submission_id_for
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.redact import hidden_error_message, student_error_message
 from grader.reference import load_reference
@@ -28,7 +32,7 @@ from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import CheckFailed, StudentCodeError
 
-__all__ = ["Grader", "Verdict", "judge", "run_check"]
+__all__ = ["Grader", "Verdict", "find_submissions", "judge", "run_check", "submission_id_for"]
 
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
 
@@ -273,7 +277,9 @@ def _notebook_imports(assignment: Assignment) -> list[str]:
 def _sha256_or_empty(path: str | Path) -> str:
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # never a link's target, never a blocking FIFO
+            if os.fstat(handle.fileno()).st_size > DEFAULT_MAX_BYTES:
+                return ""  # refused unread: hashing a huge (sparse) file would take hours
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError:
@@ -281,37 +287,10 @@ def _sha256_or_empty(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def submission_id_for(path: Path, root: Path | None) -> str:
-    """``alice.ipynb`` -> ``alice``; ``<root>/<student>/<notebook>.ipynb`` -> ``<student>``."""
-    if root is not None and path.parent != root and root in path.parents:
-        return path.relative_to(root).parts[0]
-    return path.stem
-
-
 def find_submissions(paths: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
-    """Expand files and folders (recursively) into (file, folder given) pairs, sorted.
+    """Expand files and folders (recursively) into (file, folder given) pairs.
 
-    In a student's sub-folder that holds a notebook, ``.py`` files are taken for the helper
-    modules that come with a downloaded workspace (``planar_utils.py``, ``testCases_v2.py``),
-    not for submissions. Files directly in the given folder, and files named on the command
-    line, are always graded.
+    See :func:`grader.collect.collect`, which this wraps: links inside a folder are never
+    followed, and entries that cannot be submissions are listed there, with reasons.
     """
-    found: list[tuple[Path, Path | None]] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix in (".ipynb", ".py")
-                and ".ipynb_checkpoints" not in p.parts
-                and not p.name.startswith(".")
-            )
-            workspaces = {p.parent for p in files if p.suffix == ".ipynb"} - {path}
-            found.extend(
-                (p, path) for p in files if p.suffix == ".ipynb" or p.parent not in workspaces
-            )
-        else:
-            found.append((path, None))
-    return found
+    return [(found.path, found.root) for found in collect(paths).files]
