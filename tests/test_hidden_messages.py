@@ -20,7 +20,24 @@ import pytest
 from checks_harness import InProcess
 
 from grader.assignment import Check
-from grader.expect import Name, expect_normal_scale, expect_shape, expect_size, expect_zeros
+from grader.expect import (
+    Name,
+    expect_array,
+    expect_binary,
+    expect_close,
+    expect_distinct_rows,
+    expect_finite,
+    expect_int,
+    expect_keys,
+    expect_normal,
+    expect_normal_scale,
+    expect_not_constant,
+    expect_number,
+    expect_sequence,
+    expect_shape,
+    expect_size,
+    expect_zeros,
+)
 from grader.extract import Program
 from grader.results import CheckResult
 from grader.runner import judge
@@ -319,3 +336,40 @@ def test_expect_zeros_and_scale_use_the_public_name_and_formula() -> None:
     )
     assert "expected about 0.1 = sqrt(2 / layer_dims[0])" in full
     assert "expected sqrt(2 / layer_dims[0])" in public and "0.1" not in public
+
+
+NORMAL = np.random.default_rng(1).normal(0, 1.0, 20_000)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: expect_array([1.0], WHAT),
+        lambda: expect_array(np.array(["a"]), WHAT),
+        lambda: expect_shape(np.zeros(3), (5, 3), WHAT),
+        lambda: expect_size(np.zeros(3), (5, 3), WHAT, names="(n_h, n_x)"),
+        lambda: expect_keys([], ["W1"], WHAT),
+        lambda: expect_keys({}, ["W1"], WHAT),
+        lambda: expect_sequence(1.0, 2, WHAT),
+        lambda: expect_sequence([1.0], 2, WHAT),
+        lambda: expect_int(1.5, WHAT),
+        lambda: expect_number("x", WHAT),
+        lambda: expect_number(np.zeros((1, 1)), WHAT),
+        lambda: expect_finite(np.array([np.nan]), WHAT),
+        lambda: expect_close(1.0, 2.0, WHAT),
+        lambda: expect_close(np.ones(2), np.zeros(2), WHAT),
+        lambda: expect_zeros(np.ones(2), WHAT),
+        lambda: expect_binary(np.full(2, 3.0), WHAT),
+        lambda: expect_not_constant(np.ones(2), WHAT),
+        lambda: expect_distinct_rows(np.ones((2, 2)), WHAT),
+        lambda: expect_normal(np.ones(20_000), WHAT, std=1.0),
+        lambda: expect_normal(NORMAL, WHAT, std=3.0),
+        lambda: expect_normal(NORMAL + 1, WHAT, std=1.0),
+        lambda: expect_normal(np.sign(NORMAL), WHAT, std=1.0),
+        lambda: expect_normal_scale(NORMAL, WHAT, std=3.0),
+    ],
+)
+def test_every_helper_names_the_value_by_its_public_form(call: Callable[[], object]) -> None:
+    full, public = _public(call)
+    assert "f(3, 5, 2)" in full
+    assert "f(n_x, n_h, n_y)" in public and "f(3, 5, 2)" not in public
