@@ -22,9 +22,13 @@ A check passes by returning; it fails by raising ``CheckFailed`` (or ``Assertion
 message the student can act on. Hidden checks must not put expected values into messages, nor
 anything the student's function chose: its returned values, or numbers computed from them
 (counts, differences, statistics), since a function that returns or encodes its arguments
-would show the hidden inputs. A message that needs such details for the instructor gives the
-student a ``public`` version without them: ``CheckFailed(full, public=without_values)``.
-The ``grader.expect`` helpers do this themselves.
+would show the hidden inputs. Nor may they show the inputs themselves: the sizes, rates,
+seeds and iteration counts a hidden check passes, or shapes computed from them; the public
+version names them in symbols (``initialize_parameters(n_x, n_h, n_y)``, ``(n_h, n_x)``).
+A message that needs such details for the instructor gives the student a ``public`` version
+without them: ``CheckFailed(full, public=without_values)``. The ``grader.expect`` helpers do
+this themselves, given a ``grader.expect.Name`` for a name that shows the inputs and
+``names=`` for a shape.
 """
 
 from __future__ import annotations

@@ -142,6 +142,8 @@ def test_hidden_messages_keep_function_type_and_place(graded: SubmissionResult) 
     sizes = tests["layer_sizes.values"]
     assert sizes.outcome == "failed" and "wrong n_x" in sizes.student_message
     assert "n_x = 1" in sizes.message  # the instructor sees the number returned
+    # ... and the shapes of the hidden X and Y, which the student does not.
+    assert "X of shape (5, 7)" in sizes.message and "(5, 7)" not in sizes.student_message
 
 
 def test_results_round_trip_the_public_message(graded: SubmissionResult) -> None:

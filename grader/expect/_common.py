@@ -9,9 +9,36 @@ import numpy.typing as npt
 
 from grader.testing import CheckFailed
 
-__all__ = ["Array", "describe", "fail"]
+__all__ = ["Array", "Name", "describe", "fail", "public_name"]
 
 Array = npt.NDArray[Any]
+
+
+class Name(str):
+    """A value's name for messages, with the form a student sees when the check is hidden.
+
+    A hidden check names a value by the call that made it, and the concrete call shows the
+    check's hidden inputs: ``Name("W1 from initialize_parameters(3, 5, 2)",
+    public="W1 from initialize_parameters(n_x, n_h, n_y)")`` is its full text wherever a
+    ``what`` goes (the instructor's message keeps the concrete call), and the helpers put
+    ``public`` in the message a student sees.
+    """
+
+    public: str
+
+    def __new__(cls, full: str, public: str | None = None) -> Name:
+        name = super().__new__(cls, full)
+        name.public = public_name(full) if public is None else public
+        return name
+
+    def within(self, template: str) -> Name:
+        """This name put in ``template`` at ``{}``, in both forms: ``"W1 from {}"``."""
+        return Name(template.format(str(self)), public=template.format(self.public))
+
+
+def public_name(what: str) -> str:
+    """How a hidden check's public message names ``what``: its ``public`` form if it is a Name."""
+    return what.public if isinstance(what, Name) else str(what)
 
 
 def fail(message: str, hint: str = "", *, public: str | None = None) -> CheckFailed:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.expect._common import Array, describe, fail
+from grader.expect._common import Array, describe, fail, public_name
 from grader.testing import CheckFailed
 
 # Tolerance floors by float width in bytes: a value computed in float32 (or float16) cannot
@@ -31,10 +31,13 @@ def expect_array(value: object, what: str, *, hint: str = "") -> Array:
     Raises:
         CheckFailed: ``value`` is not an ndarray, or holds something other than numbers.
     """
+    shown = public_name(what)
     if not isinstance(value, np.ndarray):
-        raise fail(f"{what} should be a numpy array, got {describe(value)}", hint)
+        got = f"should be a numpy array, got {describe(value)}"
+        raise fail(f"{what} {got}", hint, public=f"{shown} {got}")
     if value.dtype.kind not in "biuf":
-        raise fail(f"{what} should hold numbers, got a numpy array of dtype {value.dtype}", hint)
+        got = f"should hold numbers, got a numpy array of dtype {value.dtype}"
+        raise fail(f"{what} {got}", hint, public=f"{shown} {got}")
     return value
 
 
@@ -47,7 +50,8 @@ def expect_shape(
         arr: the student's array.
         shape: the required shape.
         what: the array's name for the message.
-        names: the shape in symbols, e.g. ``"(n_h, n_x)"``, shown after the numbers.
+        names: the shape in symbols, e.g. ``"(n_h, n_x)"``, shown after the numbers; the
+            public message shows only the symbols (the numbers come from the check's inputs).
         hint: advice appended to the message (replaces the generic one).
 
     Raises:
@@ -58,10 +62,11 @@ def expect_shape(
     if arr.shape == expected:
         return
     message = f"{what} has shape {arr.shape}, expected {expected}"
-    public = f"{what} has the wrong shape, expected {expected}"
+    # A hidden check's sizes are hidden inputs: its student sees the shape in symbols only.
+    public = f"{public_name(what)} has the wrong shape"
     if names:
         message += f" = {names}"
-        public += f" = {names}"
+        public += f", expected {names}"
     if not hint:
         hint = _shape_advice(arr, expected)
     raise fail(message, hint, public=public)
@@ -91,7 +96,7 @@ def expect_size(
         arr: the student's array.
         shape: the shape to compare in.
         what: the array's name for the message.
-        names: the shape in symbols, e.g. ``"(n_h, 1)"``.
+        names: the shape in symbols, e.g. ``"(n_h, 1)"`` (see :func:`expect_shape`).
         hint: advice appended when the number of entries is wrong.
 
     Returns:
@@ -120,15 +125,21 @@ def expect_keys(value: object, keys: Iterable[str], what: str) -> Mapping[str, A
         CheckFailed: ``value`` is not a dict, or lacks some of ``keys``.
     """
     wanted = list(keys)
+    shown = public_name(what)
     if not isinstance(value, Mapping):
-        form = f"{what} should be a dict with keys {', '.join(wanted)}, got"
-        raise fail(f"{form} {describe(value)}", public=f"{form} {describe(value, shape=False)}")
+        form = f"should be a dict with keys {', '.join(wanted)}, got"
+        raise fail(
+            f"{what} {form} {describe(value)}",
+            public=f"{shown} {form} {describe(value, shape=False)}",
+        )
     missing = [k for k in wanted if k not in value]
     if missing:
-        raise CheckFailed(
-            f"{what} is missing the key(s) {', '.join(map(repr, missing))}: it should hold "
+        # The keys are the grader's own names, not the student's: the public message has them.
+        lacks = (
+            f"is missing the key(s) {', '.join(map(repr, missing))}: it should hold "
             f"{', '.join(map(repr, wanted))} (the names are case-sensitive)"
         )
+        raise CheckFailed(f"{what} {lacks}", public=f"{shown} {lacks}")
     return value
 
 
@@ -148,15 +159,16 @@ def expect_sequence(value: object, length: int, what: str, *, names: str = "") -
         CheckFailed: ``value`` is not a tuple or list of ``length`` items.
     """
     form = f"a tuple {names}" if names else f"a tuple of {length} values"
+    shown = public_name(what)
     if not isinstance(value, (tuple, list)):
         raise fail(
             f"{what} should be {form}, got {describe(value)}",
-            public=f"{what} should be {form}, got {describe(value, shape=False)}",
+            public=f"{shown} should be {form}, got {describe(value, shape=False)}",
         )
     if len(value) != length:
         raise fail(
             f"{what} should be {form}, got {len(value)} value(s)",
-            public=f"{what} should be {form}, got another number of values",
+            public=f"{shown} should be {form}, got another number of values",
         )
     return tuple(value)
 
@@ -170,7 +182,7 @@ def expect_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise fail(
             f"{what} should be an integer, got {describe(value)}",
-            public=f"{what} should be an integer, got {describe(value, shape=False)}",
+            public=f"{public_name(what)} should be an integer, got {describe(value, shape=False)}",
         )
     return int(value)
 
@@ -189,16 +201,18 @@ def expect_number(value: object, what: str, *, hint: str = "") -> float:
     Raises:
         CheckFailed: ``value`` is not a single real number.
     """
+    shown = public_name(what)
     if isinstance(value, np.ndarray):
         if value.ndim == 0 and value.dtype.kind in "iuf":
             return float(value)
         raise fail(
             f"{what} should be a single number, got {describe(value)}",
             hint,
-            public=f"{what} should be a single number, got {describe(value, shape=False)}",
+            public=f"{shown} should be a single number, got {describe(value, shape=False)}",
         )
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise fail(f"{what} should be a single number, got {describe(value)}", hint)
+        got = f"should be a single number, got {describe(value)}"
+        raise fail(f"{what} {got}", hint, public=f"{shown} {got}")
     return float(value)
 
 
@@ -219,7 +233,7 @@ def expect_finite(arr: Array | float, what: str, *, hint: str = "") -> None:
         raise fail(
             f"{what} contains {nan} NaN and {inf} infinite value(s){where}",
             hint,
-            public=f"{what} contains NaN or infinite values",
+            public=f"{public_name(what)} contains NaN or infinite values",
         )
 
 
@@ -267,14 +281,15 @@ def expect_close(
         bad = ~(diff <= atol + rtol * np.abs(e)) | ~np.isfinite(e)
     if not bad.any():
         return
+    public = f"{public_name(what)} differs from the correct value"
     if a.ndim == 0:
-        raise fail(f"{what} differs from the correct value", hint)
+        raise fail(f"{what} differs from the correct value", hint, public=public)
     largest = float(np.max(diff))
     raise fail(
         f"{what} differs from the correct value at {int(bad.sum())} of {a.size} entries "
         f"(largest difference {largest:.3g})",
         hint,
-        public=f"{what} differs from the correct value",
+        public=public,
     )
 
 
@@ -289,7 +304,7 @@ def expect_zeros(arr: Array, what: str, *, hint: str = "") -> None:
         raise fail(
             f"{what} should be all zeros, but {nonzero} of {arr.size} entries are not",
             hint,
-            public=f"{what} should be all zeros, but some entries are not",
+            public=f"{public_name(what)} should be all zeros, but some entries are not",
         )
 
 
@@ -304,7 +319,8 @@ def expect_binary(arr: Array, what: str, *, hint: str = "") -> None:
         raise fail(
             f"{what} should hold only 0 and 1, but {other} of {arr.size} entries are other values",
             hint,
-            public=f"{what} should hold only 0 and 1, but some entries are other values",
+            public=f"{public_name(what)} should hold only 0 and 1, but some entries are other "
+            "values",
         )
 
 
@@ -318,7 +334,11 @@ def expect_not_constant(arr: Array, what: str, *, hint: str = "") -> None:
         CheckFailed: ``arr`` is constant.
     """
     if arr.size > 1 and not _by_value(arr).any():
-        raise fail(f"every entry of {what} is the same", hint)
+        raise fail(
+            f"every entry of {what} is the same",
+            hint,
+            public=f"every entry of {public_name(what)} is the same",
+        )
 
 
 def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
@@ -339,7 +359,7 @@ def expect_distinct_rows(arr: Array, what: str, *, hint: str = "") -> None:
             raise fail(
                 f"rows {first} and {index} of {what} are identical",
                 hint,
-                public=f"two rows of {what} are identical",
+                public=f"two rows of {public_name(what)} are identical",
             )
 
 
