@@ -17,7 +17,10 @@ _UNITS = [
     ["import", "import numpy as np", 1, 1, ["np"]],
     ["def", "def f(x):\n    return np.tanh(x) * 2", 2, 1, ["f"]],
 ]
-_SWITCHABLE = ("pid_namespace", "network", "filesystem", "seccomp", "uid_dropped", "capabilities")
+_SWITCHABLE = (
+    "pid_namespace", "network", "filesystem", "seccomp", "uid_dropped", "capabilities",
+    "ipc_namespace", "private_mounts", "memory_cgroup",
+)
 
 
 def _ms(values: list[float]) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from grader._toml import tomllib
-from grader.errors import AssignmentError
+from grader.errors import AssignmentError, UsageError
+from grader.installed import ASSIGNMENT_ID, bundled_assignments
 from grader.results import Visibility
 from grader.sandbox.limits import Limits
 from grader.testing import CheckSpec, checks_in
@@ -58,17 +59,39 @@ class Assignment:
 
 
 def resolve_assignment(name: str | Path) -> Path:
-    """Find an assignment folder from a path or a bare id (``assignments/<id>``)."""
+    """Find an assignment folder from a path or a bare id (``assignments/<id>``).
+
+    For a name typed by the user (``grader grade A``, ``--assignment A``): a folder path, or
+    an id found as ``./<id>``, ``./assignments/<id>`` or among the bundled assignments. When
+    the current folder and the bundled assignments both have that id, and they differ, the
+    name is refused instead of letting the current folder win silently. A notebook's metadata
+    is never resolved here (see :mod:`grader.installed`).
+
+    Raises:
+        AssignmentError: no such assignment.
+        UsageError: a bare id names two different assignments.
+    """
     path = Path(name)
-    bundled = Path(__file__).resolve().parents[1] / "assignments" / path
+    bundled = bundled_assignments() / path
     candidates = [path, Path("assignments") / path, bundled]
-    for candidate in candidates:
-        if (candidate / "assignment.toml").is_file():
-            return candidate.resolve()
-    raise AssignmentError(
-        f"no assignment at '{name}': expected a folder with an assignment.toml "
-        "(or the id of one under ./assignments)"
-    )
+    found = [c.resolve() for c in candidates if (c / "assignment.toml").is_file()]
+    if not found:
+        raise AssignmentError(
+            f"no assignment at '{name}': expected a folder with an assignment.toml "
+            "(or the id of one under ./assignments)"
+        )
+    here, bundled_root = found[0], bundled.resolve()
+    if (
+        isinstance(name, str)
+        and ASSIGNMENT_ID.fullmatch(name)
+        and bundled_root in found
+        and here != bundled_root
+    ):
+        raise UsageError(
+            f"'{name}' names two different assignments: {here} (in the current folder) and "
+            f"the bundled {bundled_root}; name the folder you mean"
+        )
+    return here
 
 
 def _str_list(data: dict[str, Any], key: str) -> list[str]:

@@ -28,6 +28,7 @@ treats as a request to stop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import Assignment
@@ -41,12 +42,15 @@ from grader.batch_backends import (
     run_threads,
     sigint_requests_stop,
 )
+from grader.collect import collect
+from grader.ids import submission_id_for, unique_ids
 from grader.results import GradingRun, SubmissionResult
-from grader.runner import find_submissions, submission_id_for
 
 __all__ = [
     "BatchOutcome",
     "BatchSettings",
+    "SubmissionPlan",
+    "collect_plan",
     "grade_submissions",
     "plan_submissions",
     "run_batch",
@@ -57,16 +61,30 @@ __all__ = [
 _PROCESSES_FROM = 8
 
 
+@dataclass(frozen=True)
+class SubmissionPlan:
+    """What to grade: (id, file) pairs, and the entries passed over, each with its reason."""
+
+    entries: tuple[tuple[str, Path], ...]
+    skipped: tuple[str, ...] = ()
+
+
+def collect_plan(paths: Sequence[str | Path]) -> SubmissionPlan:
+    """The submissions under ``paths`` with unique, safe ids (see :mod:`grader.ids`).
+
+    Ids come from file or student-folder names; a link found in a folder is planned as it is
+    (the reader grades it invalid), never followed.
+    """
+    collection = collect(paths)
+    bases = [submission_id_for(f.named, f.root) for f in collection.files]
+    ids = unique_ids(bases)
+    entries = tuple((sid, f.path) for sid, f in zip(ids, collection.files, strict=True))
+    return SubmissionPlan(entries, collection.skipped)
+
+
 def plan_submissions(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """The (id, file) pairs to grade: ids from file or folder names, made unique."""
-    plan: list[tuple[str, Path]] = []
-    seen: dict[str, int] = {}
-    for path, root in find_submissions(paths):
-        base = submission_id_for(path, root)
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        plan.append((base if count == 1 else f"{base}-{count}", path))
-    return plan
+    return list(collect_plan(paths).entries)
 
 
 def run_batch(

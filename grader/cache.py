@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.files import open_regular
+from grader.notebook import DEFAULT_MAX_BYTES
 from grader.reports._io import atomic_write
 from grader.results import OUTCOMES, SubmissionResult
 
@@ -36,18 +39,29 @@ __all__ = [
     "relabel",
 ]
 
-CACHE_FORMAT = 1  # bump when the entry layout changes: old entries then miss
+CACHE_FORMAT = 2  # bump when the entry layout changes: old entries then miss
 _SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", ".mypy_cache"}
 
 
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes, hex-encoded.
+def file_sha256(
+    path: str | Path, *, follow_symlinks: bool = False, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> str:
+    """The sha256 of a regular file's bytes, hex-encoded.
+
+    A submission's link is not followed by default: keyed by its target's bytes, a link to an
+    already graded solution would be handed that solution's cached result. A file over
+    ``max_bytes`` (the reader refuses it unread) is not hashed either: a sparse file of a
+    terabyte would take hours.
 
     Raises:
-        OSError: if the file cannot be read.
+        OSError: if the file cannot be read, is not a regular file (a FIFO never blocks), or
+            is larger than ``max_bytes``.
     """
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path, follow_symlinks=follow_symlinks) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise OSError(errno.EFBIG, "larger than a submission may be", str(path))
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -83,7 +97,8 @@ def assignment_fingerprint(assignment: Assignment) -> str:
     """
     digest = hashlib.sha256()
     for label, path in _assignment_files(assignment):
-        digest.update(f"{label}\0{file_sha256(path)}\n".encode())
+        file_digest = file_sha256(path, follow_symlinks=True, max_bytes=None)
+        digest.update(f"{label}\0{file_digest}\n".encode())
     return digest.hexdigest()
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.assignment import Assignment, load_assignment
-from grader.errors import AssignmentError, GraderError, UsageError
+from grader.errors import GraderError, UsageError
+from grader.files import open_regular
+from grader.installed import find_installed
 from grader.notebook import SourceFile, read_submission
 from grader.results import CheckResult, SubmissionResult
 
@@ -38,6 +40,7 @@ class LocalCheck:
     assignment: Assignment
     result: SubmissionResult
     duration_s: float
+    notes: tuple[str, ...] = ()  # how the assignment was found, when the user should know
 
     @property
     def passed(self) -> bool:
@@ -57,25 +60,25 @@ def find_assignment(source: SourceFile, given: str | Path | None = None) -> Assi
 
     Raises:
         UsageError: nothing names an assignment, or the notebook's metadata names one that
-            cannot be found (the message says to pass ``--assignment``).
+            is not an installed assignment's id (the message says to pass ``--assignment``).
         AssignmentError: the assignment folder exists but is broken.
     """
+    return _locate(source, given)[0]
+
+
+def _locate(source: SourceFile, given: str | Path | None) -> tuple[Assignment, tuple[str, ...]]:
+    """The assignment and notes about how it was found (see :mod:`grader.installed`)."""
     if given is not None:
-        return load_assignment(given)
+        return load_assignment(given), ()
+    owner = Path(source.path).name
     if source.assignment_id is None:
         raise UsageError(
-            f"{Path(source.path).name} does not say which assignment it belongs to (no "
+            f"{owner} does not say which assignment it belongs to (no "
             '"grader": {"assignment": ...} in its metadata); pass --assignment FOLDER'
         )
-    try:
-        return load_assignment(source.assignment_id)
-    except AssignmentError as exc:
-        if "no assignment at" not in str(exc):
-            raise
-        raise UsageError(
-            f"{Path(source.path).name} belongs to assignment '{source.assignment_id}', which "
-            "is not under ./assignments nor bundled with the grader; pass --assignment FOLDER"
-        ) from None
+    # Never load_assignment(metadata): that would take a path, or ./assignments/<id>.
+    installed = find_installed(source.assignment_id, owner=owner)
+    return load_assignment(installed.root), installed.notes
 
 
 def check_notebook(path: str | Path, assignment: str | Path | None = None) -> LocalCheck:
@@ -97,15 +100,15 @@ def check_notebook(path: str | Path, assignment: str | Path | None = None) -> Lo
     start = time.perf_counter()
     early = _early_assignment(path, assignment)
     if early is None:
-        source = read_submission(str(path))
-        found = find_assignment(source, assignment)
+        source = read_submission(str(path), follow_symlinks=True)
+        found, notes = _locate(source, assignment)
         grader = _grader(found)
     else:
-        found = early
+        found, notes = early
         source, grader = _read_while_starting(path, found)
     with grader:
         result = grader.grade_source(source, Path(path).stem, start=start)
-    return LocalCheck(found, result, time.perf_counter() - start)
+    return LocalCheck(found, result, time.perf_counter() - start, notes)
 
 
 def _grader(assignment: Assignment) -> Grader:
@@ -114,23 +117,31 @@ def _grader(assignment: Assignment) -> Grader:
     return Grader(assignment, visibility="visible")
 
 
-def _early_assignment(path: str | Path, given: str | Path | None) -> Assignment | None:
+def _early_assignment(
+    path: str | Path, given: str | Path | None
+) -> tuple[Assignment, tuple[str, ...]] | None:
     """The assignment, known before the notebook is fully read (None: read it first).
 
-    From ``--assignment``, or from a quick look at the notebook's metadata; anything unusual
-    (a large or broken file, no metadata, an unknown id) is left to the full reader, which
+    From ``--assignment``, or from a quick look at the notebook's metadata, by the same rule
+    as :func:`find_assignment` (an installed id only); anything unusual (a large or broken
+    file, no metadata, an id that is not installed) is left to the full reader, which
     explains it properly.
     """
     if given is not None:
-        return load_assignment(given)
+        return load_assignment(given), ()
     try:
-        if os.path.getsize(path) > _PEEK_BYTES:
-            return None
-        with open(path, "rb") as handle:
-            metadata = json.loads(handle.read()).get("metadata", {})
+        with open_regular(path, follow_symlinks=True) as handle:
+            if os.fstat(handle.fileno()).st_size > _PEEK_BYTES:
+                return None
+            metadata = json.loads(handle.read(_PEEK_BYTES + 1)).get("metadata", {})
         name = metadata["grader"]["assignment"]
-        return load_assignment(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            return None
+        installed = find_installed(name, owner=Path(path).name)
+        return load_assignment(installed.root), installed.notes
     except (OSError, ValueError, AttributeError, KeyError, TypeError, GraderError):
+        return None
+    except RecursionError:  # JSON nested too deeply: the full reader says so
         return None
 
 
@@ -140,7 +151,7 @@ def _read_while_starting(path: str | Path, assignment: Assignment) -> tuple[Sour
         starting = pool.submit(_grader, assignment)
         try:
             # No schema warning in a quick local run: it would cost ~0.4 s of start-up.
-            source = read_submission(str(path), schema=False)
+            source = read_submission(str(path), schema=False, follow_symlinks=True)
         except BaseException:
             starting.add_done_callback(_close_started)
             raise
@@ -174,7 +185,7 @@ def _test_lines(test: CheckResult, color: bool) -> list[str]:
         return [f"  {_paint('✓', _GREEN, color)} {name} {_paint(points, _DIM, color)}"]
     label = "" if test.outcome == "failed" else f" ({test.outcome})"
     head = f"  {_paint('✗', _RED, color)} {name}{label} {_paint(points, _DIM, color)}"
-    message = _clean(test.message).strip() or test.outcome
+    message = _clean(test.student_message).strip() or test.outcome
     lines = [head, *(f"      {line}" for line in message.splitlines())]
     output = _clean(test.output).strip()
     if output:
@@ -209,8 +220,9 @@ def format_check_report(check: LocalCheck, *, color: bool = False) -> str:
         groups.setdefault(test.function, []).append(test)
     for tests in groups.values():
         lines += _function_lines(tests, color)
-    if result.warnings:
+    if result.warnings or check.notes:
         lines.append("")
+        lines += [_paint(f"note: {_clean(n)}", _YELLOW, color) for n in check.notes]
         lines += [_paint(f"warning: {_clean(w)}", _YELLOW, color) for w in result.warnings]
     lines += ["", _total_line(check, color)]
     return "\n".join(lines) + "\n"

@@ -12,12 +12,12 @@ import hashlib
 import json
 import os
 import re
-import stat
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from grader.errors import InvalidSubmission
+from grader.files import NotRegularFile, open_regular
 
 __all__ = ["DEFAULT_MAX_BYTES", "Cell", "SourceFile", "read_submission", "reads_submission"]
 
@@ -120,14 +120,24 @@ def reads_submission(
 
 
 def read_submission(
-    path: str, *, max_bytes: int = DEFAULT_MAX_BYTES, schema: bool = True
+    path: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    schema: bool = True,
+    follow_symlinks: bool = False,
 ) -> SourceFile:
     """Read and parse a submission file, refusing files over ``max_bytes`` before parsing.
+
+    Only a regular file is read: a symbolic link (unless ``follow_symlinks``), a folder, a
+    FIFO, a socket or a device is refused without blocking, and the size is taken from the
+    opened descriptor, so the file checked is the file read.
 
     Args:
         path: The submission file (``.ipynb`` notebook or ``.py`` script).
         max_bytes: Files larger than this are refused without being read in full.
         schema: Also check the nbformat schema (see :func:`reads_submission`).
+        follow_symlinks: Follow a symbolic link named by ``path`` itself: for a path a user
+            typed (``grader check``), never for a file found in an uploaded folder.
 
     Returns:
         The parsed submission (see :func:`reads_submission`).
@@ -138,21 +148,30 @@ def read_submission(
     """
     name = os.path.basename(path) or path
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise _invalid(f"'{name}' is a folder, not a notebook file")
-        if not stat.S_ISREG(info.st_mode):
-            raise _invalid(f"'{name}' is not a regular file")
-        if info.st_size > max_bytes:
-            raise _too_large(info.st_size, max_bytes)
-        with open(path, "rb") as f:
+        with open_regular(path, follow_symlinks=follow_symlinks) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise _too_large(size, max_bytes)
             data = f.read(max_bytes + 1)
+    except NotRegularFile as exc:
+        raise _not_regular(name, exc.kind) from None
     except FileNotFoundError:
         raise _invalid(f"the file '{name}' does not exist") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise _invalid(f"the file '{name}' cannot be read ({reason})") from None
     return reads_submission(data, path, max_bytes=max_bytes, schema=schema)
+
+
+def _not_regular(name: str, kind: str) -> InvalidSubmission:
+    if kind == "a folder":
+        return _invalid(f"'{name}' is a folder, not a notebook file")
+    if kind == "a symbolic link":
+        return _invalid(
+            f"'{name}' is a symbolic link, which is not followed: submit the notebook file "
+            "itself, not a link to it"
+        )
+    return _invalid(f"'{name}' is {kind}, not a regular file: submit the notebook file itself")
 
 
 def _too_large(size: int, max_bytes: int) -> InvalidSubmission:

@@ -42,6 +42,20 @@ class CheckResult:
     visibility: Visibility = "hidden"
     duration_s: float = 0.0
     output: str = ""  # what the student's code printed during this test (capped)
+    # For a hidden check: ``message`` without anything the student's code chose (exception
+    # messages, returned values and numbers computed from them). None for visible checks.
+    public_message: str | None = None
+
+    @property
+    def student_message(self) -> str:
+        """The message a student may see: ``public_message`` when there is one, else ``message``.
+
+        The runner gives every hidden check a ``public_message``. A result made without one
+        (by hand, or by a grader older than the field) shows its ``message`` as it always did.
+        """
+        if self.visibility == "hidden" and self.public_message is not None:
+            return self.public_message
+        return self.message
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form of this result."""
@@ -55,6 +69,7 @@ class CheckResult:
             "visibility": self.visibility,
             "duration_s": round(self.duration_s, 6),
             "output": self.output,
+            "public_message": self.public_message,
         }
 
     @classmethod
@@ -70,6 +85,9 @@ class CheckResult:
             visibility=cast(Visibility, data.get("visibility", "hidden")),
             duration_s=float(data.get("duration_s", 0.0)),
             output=str(data.get("output", "")),
+            public_message=(
+                None if data.get("public_message") is None else str(data["public_message"])
+            ),
         )
 
 

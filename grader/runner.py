@@ -8,32 +8,41 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from grader.assignment import Assignment, Check
+from grader.collect import collect
 from grader.errors import InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
+from grader.files import open_regular
+from grader.ids import submission_id_for
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
+from grader.redact import hidden_error_message, student_error_message
 from grader.reference import load_reference
 from grader.results import CheckResult, Outcome, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
-from grader.testing import StudentCodeError
+from grader.testing import CheckFailed, StudentCodeError
 
-__all__ = ["Grader", "run_check"]
+__all__ = ["Grader", "Verdict", "find_submissions", "judge", "run_check", "submission_id_for"]
 
-_STUB_HINT = (
-    "`{name}` is not implemented yet: the code between `# YOUR CODE STARTS HERE` and "
-    "`# YOUR CODE ENDS HERE` is still empty ({error})"
-)
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
+
+
+class Verdict(NamedTuple):
+    """One check's outcome, its full message, and the message a student may see if hidden."""
+
+    outcome: Outcome
+    message: str
+    public_message: str
 
 
 def _rng_for(check_id: str) -> np.random.Generator:
@@ -41,24 +50,12 @@ def _rng_for(check_id: str) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _student_error_message(exc: StudentCodeError, program: Program) -> str:
-    message = exc.message
-    if exc.kind == "missing":
-        message = (
-            f"no function `{exc.function}` was found in the notebook: define it, with exactly "
-            "this name, in a code cell"
-        )
-    info = program.functions.get(exc.function)
-    if exc.kind == "exception" and info is not None and info.stub_empty:
-        # Lead with the cause a student can act on; the raw error follows for reference.
-        message = _STUB_HINT.format(name=exc.function, error=message)
-    return message
+def judge(check: Check, fixtures: dict[str, Any], program: Program) -> Verdict:
+    """Run one check with the fixtures it asks for; never raises.
 
-
-def run_check(
-    check: Check, fixtures: dict[str, Any], program: Program
-) -> tuple[Outcome, str]:
-    """Run one check with the fixtures it asks for; never raises."""
+    ``public_message`` leaves out what the student's code chose (see :mod:`grader.redact`);
+    reports show it instead of ``message`` when the check is hidden.
+    """
     wanted = inspect.signature(check.spec.func).parameters
     kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
     if "rng" in wanted:
@@ -69,14 +66,33 @@ def run_check(
         with np.errstate(all="ignore"):
             check.spec.func(**kwargs)
     except StudentCodeError as exc:
-        return _OUTCOME_BY_KIND.get(exc.kind, "error"), _student_error_message(exc, program)
+        outcome = _OUTCOME_BY_KIND.get(exc.kind, "error")
+        return Verdict(
+            outcome, student_error_message(exc, program), hidden_error_message(exc, program)
+        )
     except AssertionError as exc:
-        text = str(exc).strip()
-        return "failed", text or "the result is not correct (this check gives no details)"
+        text = str(exc).strip() or "the result is not correct (this check gives no details)"
+        public = exc.public if isinstance(exc, CheckFailed) else None
+        if public is not None and not public.strip():
+            public = "the result is not correct (this hidden check gives no details)"
+        return Verdict("failed", text, text if public is None else public.strip())
     except Exception as exc:  # a check that could not use the student's value
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        return "error", f"the returned value could not be checked ({detail})"
-    return "passed", ""
+        # The exception's text may quote the student's value; its class is the grader's.
+        return Verdict(
+            "error",
+            f"the returned value could not be checked ({detail})",
+            f"the returned value could not be checked ({type(exc).__name__})",
+        )
+    return Verdict("passed", "", "")
+
+
+def run_check(
+    check: Check, fixtures: dict[str, Any], program: Program
+) -> tuple[Outcome, str]:
+    """Run one check with the fixtures it asks for; never raises. (outcome, full message)."""
+    verdict = judge(check, fixtures, program)
+    return verdict.outcome, verdict.message
 
 
 class Grader:
@@ -204,33 +220,48 @@ class Grader:
         checks: Sequence[Check],
     ) -> list[CheckResult]:
         fixtures = {"submission": submission, "reference": self.reference}
-        results = []
-        for index, check in enumerate(checks):
-            t0 = time.perf_counter()
+        # Every visible check runs before any hidden one, so no child that answers a visible
+        # check has ever seen a hidden input: student code could keep one in a global and
+        # print, raise or return it later. (After a crash the fresh child serves the checks
+        # that follow, which keeps the rule.) Each check keeps its seed, its declared
+        # position, and the results keep the declared order.
+        order = sorted(range(len(checks)), key=lambda i: checks[i].visibility == "hidden")
+        results: dict[int, CheckResult] = {}
+        for index in order:
             submission.seed = index
-            outcome: Outcome
-            if load_error is not None:
-                outcome, message = "error", load_error
-            elif not submission.has(check.spec.function):
-                outcome, message = "missing", _student_error_message(
-                    StudentCodeError(check.spec.function, "missing", ""), program
-                )
-            else:
-                outcome, message = run_check(check, fixtures, program)
-            results.append(
-                CheckResult(
-                    id=check.id,
-                    function=check.spec.function,
-                    score=check.spec.points if outcome == "passed" else 0.0,
-                    max_score=check.spec.points,
-                    outcome=outcome,
-                    message=message,
-                    visibility=check.visibility,
-                    duration_s=time.perf_counter() - t0,
-                    output=submission.take_output(),
-                )
-            )
-        return results
+            results[index] = self._run_one(checks[index], submission, program, load_error, fixtures)
+        return [results[index] for index in range(len(checks))]
+
+    def _run_one(
+        self,
+        check: Check,
+        submission: SandboxSubmission,
+        program: Program,
+        load_error: str | None,
+        fixtures: dict[str, Any],
+    ) -> CheckResult:
+        t0 = time.perf_counter()
+        if load_error is not None:
+            verdict = Verdict("error", load_error, load_error)
+        elif not submission.has(check.spec.function):
+            missing = StudentCodeError(check.spec.function, "missing", "")
+            text = student_error_message(missing, program)
+            verdict = Verdict("missing", text, text)
+        else:
+            verdict = judge(check, fixtures, program)
+        hidden = check.visibility == "hidden"
+        return CheckResult(
+            id=check.id,
+            function=check.spec.function,
+            score=check.spec.points if verdict.outcome == "passed" else 0.0,
+            max_score=check.spec.points,
+            outcome=verdict.outcome,
+            message=verdict.message,
+            visibility=check.visibility,
+            duration_s=time.perf_counter() - t0,
+            output=submission.take_output(),
+            public_message=verdict.public_message if hidden else None,
+        )
 
 
 def _notebook_imports(assignment: Assignment) -> list[str]:
@@ -250,7 +281,9 @@ def _notebook_imports(assignment: Assignment) -> list[str]:
 def _sha256_or_empty(path: str | Path) -> str:
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # never a link's target, never a blocking FIFO
+            if os.fstat(handle.fileno()).st_size > DEFAULT_MAX_BYTES:
+                return ""  # refused unread: hashing a huge (sparse) file would take hours
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError:
@@ -258,37 +291,10 @@ def _sha256_or_empty(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def submission_id_for(path: Path, root: Path | None) -> str:
-    """``alice.ipynb`` -> ``alice``; ``<root>/<student>/<notebook>.ipynb`` -> ``<student>``."""
-    if root is not None and path.parent != root and root in path.parents:
-        return path.relative_to(root).parts[0]
-    return path.stem
-
-
 def find_submissions(paths: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
-    """Expand files and folders (recursively) into (file, folder given) pairs, sorted.
+    """Expand files and folders (recursively) into (file, folder given) pairs.
 
-    In a student's sub-folder that holds a notebook, ``.py`` files are taken for the helper
-    modules that come with a downloaded workspace (``planar_utils.py``, ``testCases_v2.py``),
-    not for submissions. Files directly in the given folder, and files named on the command
-    line, are always graded.
+    See :func:`grader.collect.collect`, which this wraps: links inside a folder are never
+    followed, and entries that cannot be submissions are listed there, with reasons.
     """
-    found: list[tuple[Path, Path | None]] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix in (".ipynb", ".py")
-                and ".ipynb_checkpoints" not in p.parts
-                and not p.name.startswith(".")
-            )
-            workspaces = {p.parent for p in files if p.suffix == ".ipynb"} - {path}
-            found.extend(
-                (p, path) for p in files if p.suffix == ".ipynb" or p.parent not in workspaces
-            )
-        else:
-            found.append((path, None))
-    return found
+    return [(found.path, found.root) for found in collect(paths).files]

@@ -157,7 +157,13 @@ class SandboxSubmission:
         status = reply["status"]
         if status == "ok":
             return reply.get("value")
-        raise StudentCodeError(name, _KINDS.get(status, "crash"), self._message(name, reply))
+        raise StudentCodeError(
+            name,
+            _KINDS.get(status, "crash"),
+            self._message(name, reply),
+            exc_type=_text(reply, "type", 100),
+            where=_text(reply, "where", 100),
+        )
 
     def _message(self, name: str, reply: dict[str, Any]) -> str:
         status, message = reply["status"], _text(reply, "message")

@@ -19,7 +19,16 @@ A check asks for any of three fixtures by parameter name:
   deterministic.
 
 A check passes by returning; it fails by raising ``CheckFailed`` (or ``AssertionError``) with a
-message the student can act on. Hidden checks must not put expected values into messages.
+message the student can act on. Hidden checks must not put expected values into messages, nor
+anything the student's function chose: its returned values, or numbers computed from them
+(counts, differences, statistics), since a function that returns or encodes its arguments
+would show the hidden inputs. Nor may they show the inputs themselves: the sizes, rates,
+seeds and iteration counts a hidden check passes, or shapes computed from them; the public
+version names them in symbols (``initialize_parameters(n_x, n_h, n_y)``, ``(n_h, n_x)``).
+A message that needs such details for the instructor gives the student a ``public`` version
+without them: ``CheckFailed(full, public=without_values)``. The ``grader.expect`` helpers do
+this themselves, given a ``grader.expect.Name`` for a name that shows the inputs and
+``names=`` for a shape.
 """
 
 from __future__ import annotations
@@ -49,7 +58,16 @@ FailureKind = Literal[
 
 
 class CheckFailed(AssertionError):
-    """A check found the student's function wrong. The message is shown to the student."""
+    """A check found the student's function wrong. The message is shown to the student.
+
+    ``public``, when given, is what a student sees when the check is hidden: the message
+    without the details the student's code chose (values, counts, statistics). The full
+    message stays in the instructor's reports.
+    """
+
+    def __init__(self, message: str = "", *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public
 
 
 class StudentCodeError(Exception):
@@ -59,14 +77,27 @@ class StudentCodeError(Exception):
     crashed or was killed (``crash``), exited (``exit``), returned something that cannot
     cross the boundary (``unsupported``/``too_large``), ran out of memory (``memory``) or
     does not exist (``missing``). ``message`` is a student-facing sentence that names the
-    function, already truncated.
+    function, already truncated. For ``exception`` and ``memory``, ``exc_type`` is the
+    exception's class name and ``where`` its place in the notebook (``"cell 3, line 7"``),
+    both as the sandbox reported them (untrusted text), so a hidden check's report can show
+    them without the exception's message.
     """
 
-    def __init__(self, function: str, kind: FailureKind, message: str) -> None:
+    def __init__(
+        self,
+        function: str,
+        kind: FailureKind,
+        message: str,
+        *,
+        exc_type: str = "",
+        where: str = "",
+    ) -> None:
         super().__init__(message)
         self.function = function
         self.kind: FailureKind = kind
         self.message = message
+        self.exc_type = exc_type
+        self.where = where
 
 
 @dataclass(frozen=True)
@@ -173,7 +204,10 @@ class LocalSubmission:
                 result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             except Exception as exc:
                 raise StudentCodeError(
-                    name, "exception", f"`{name}` raised {type(exc).__name__}: {exc}"
+                    name,
+                    "exception",
+                    f"`{name}` raised {type(exc).__name__}: {exc}",
+                    exc_type=type(exc).__name__,
                 ) from exc
             return copy.deepcopy(result)
 

@@ -50,13 +50,33 @@ def layer_sizes(X, Y):
         resource.getrlimit(limit)[0] != resource.RLIM_INFINITY
         for limit in (resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_FSIZE)
     )
-    raise RuntimeError("MARK" + json.dumps({"held": held, "readable": readable}))
+    try:
+        held["ipc_namespace"] = os.readlink("/proc/self/ns/ipc") != HOST_IPC
+    except OSError:
+        held["ipc_namespace"] = False
+    work, shm = os.statvfs("."), os.statvfs("/dev/shm")
+    held["private_mounts"] = all(v.f_blocks * v.f_frsize <= 1 << 30 for v in (work, shm))
+    unverified = []
+    try:
+        with open("/proc/self/cgroup") as handle:
+            groups = [line.split(":", 2) for line in handle.read().splitlines()]
+        held["memory_cgroup"] = any(
+            ("memory" in c.split(",") or h == "0") and "/grader-" in p for h, c, p in groups
+        )
+    except PermissionError:
+        # Landlock hides /proc/self/cgroup; test_leftovers checks the limit by its effect.
+        unverified.append("memory_cgroup")
+    except (OSError, ValueError):
+        held["memory_cgroup"] = False
+    found = {"held": held, "readable": readable, "unverified": unverified}
+    raise RuntimeError("MARK" + json.dumps(found))
 '''
 
 
 def probe_notebook(path: Path, secrets: list[str], port: int) -> Path:
     """Write the self-measuring notebook (nbformat 4) to ``path``."""
     source = _PROBE.replace("PORT", str(port)).replace("SECRETS", repr(secrets))
+    source = source.replace("HOST_IPC", repr(os.readlink("/proc/self/ns/ipc")))
     source = source.replace('"MARK"', repr(MARK))
     cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
     notebook = {
@@ -122,4 +142,5 @@ def untrue_claims(doc: dict[str, Any]) -> dict[str, Any]:
     """Layers reported active that the notebook got past (empty when the report is true)."""
     found = reality(doc)
     claims = {name for name, active in doc["isolation"].items() if active}
+    claims -= set(found.get("unverified", []))
     return {name: found for name in sorted(claims) if not found["held"].get(name, False)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from grader.errors import SandboxError
 from grader.extract import FunctionInfo, Program, Unit
 from grader.sandbox import Limits, Zygote
 from grader.sandbox.isolation import LAYERS, read_probe
+from grader.sandbox.memcg import MemoryCgroups
 from grader.sandbox.seccomp import DENIED, build_filter
 from grader.session import SandboxSubmission
 
@@ -108,3 +110,90 @@ def test_a_private_path_inside_a_read_path_is_carved_out_or_reported() -> None:
                    for w in z.isolation_warnings)
     with pytest.raises(SandboxError, match="file-system isolation unavailable"):
         Zygote([], private=[package.parent], strict=True)
+def test_namespace_and_cgroup_layers_degrade_with_a_reason() -> None:
+    layers = ["ipc_namespace", "private_mounts", "memory_cgroup"]
+    with Zygote([], disable=layers) as z:
+        assert [z.isolation[name] for name in layers] == [False, False, False]
+        assert z.isolation["filesystem"] is True and z._cgroup == ""
+        text = "\n".join(z.isolation_warnings)
+        assert "IPC namespace isolation unavailable: disabled; System V shared memory" in text
+        assert "private-mount isolation unavailable: disabled; the working directory" in text
+        assert "memory-cgroup isolation unavailable: disabled; memory held outside" in text
+        sub = SandboxSubmission(z, one_function("def f():\n    return 4"), Limits())
+        sub.start()
+        try:
+            assert sub.call("f", (), {}) == 4  # grading goes on without them
+        finally:
+            sub.close()
+    with pytest.raises(SandboxError, match="memory-cgroup isolation unavailable"):
+        Zygote([], disable=["memory_cgroup"], strict=True)
+
+
+def _fake_cgroupfs(tmp_path: Path, controllers: str) -> tuple[str, str]:
+    """A v2 mount (with ``controllers`` enabled) and a v1 memory mount, as /proc would say."""
+    for name in ("unified/grader.slice", "memory/grader.slice"):
+        (tmp_path / name).mkdir(parents=True)
+    (tmp_path / "unified/grader.slice/cgroup.controllers").write_text(controllers)
+    (tmp_path / "unified/grader.slice/cgroup.subtree_control").write_text("")
+    mountinfo = (
+        f"30 25 0:26 / {tmp_path}/unified rw - cgroup2 cgroup2 rw\n"
+        f"31 25 0:27 / {tmp_path}/memory rw - cgroup cgroup rw,memory\n"
+    )
+    return mountinfo, "4:memory:/grader.slice\n0::/grader.slice\n"
+
+
+def test_memory_cgroups_fall_back_to_v1_and_remove_stale_groups(tmp_path: Path) -> None:
+    mountinfo, own = _fake_cgroupfs(tmp_path, "cpu io")
+    stale = tmp_path / "memory/grader.slice/grader-999999999"  # no such pid
+    (stale / "c7").mkdir(parents=True)
+    groups, why = MemoryCgroups.setup(1234, mountinfo, own)
+    assert groups is not None and why == "" and groups.version == 1
+    assert groups.group == str(tmp_path / "memory/grader.slice/grader-1234")
+    assert not stale.exists()
+    path, error = groups.create()
+    assert error == "" and groups.set_limit(path, 3 * 2**20) == ""
+    assert (Path(path) / "memory.limit_in_bytes").read_text() == str(3 * 2**20)
+
+
+def test_memory_cgroups_say_why_v2_cannot_be_used(tmp_path: Path) -> None:
+    mountinfo, own = _fake_cgroupfs(tmp_path, "cpu io")
+    v2_only = mountinfo.splitlines()[0]
+    groups, why = MemoryCgroups.setup(1234, v2_only, own)
+    assert groups is None
+    where = tmp_path / "unified/grader.slice"
+    assert why == f"cgroup v2: the memory controller is not available in {where}"
+    _, why = MemoryCgroups.setup(1234, "", "")
+    assert why == "no cgroup hierarchy with the memory controller is mounted"
+
+
+@linux_root
+def test_memory_cgroups_are_removed_even_after_the_zygote_is_killed() -> None:
+    with Zygote([]) as z:
+        if not z.isolation["memory_cgroup"]:
+            pytest.skip("no usable memory cgroup here")
+        group = Path(z._cgroup)
+        assert group.is_dir() and group.name.startswith("grader-")
+        sub = SandboxSubmission(z, one_function("def f():\n    return 1"), Limits())
+        sub.start()
+        assert len([p for p in group.iterdir() if p.is_dir()]) == 2  # the child's, the next
+        assert z._proc is not None
+        os.kill(z._proc.pid, signal.SIGKILL)
+        sub.close()
+    assert not group.exists()
+    # A group whose grader died without any clean-up is removed by the next one to start.
+    stale = group.parent / "grader-999999999"
+    (stale / "c1").mkdir(parents=True)
+    with Zygote([]):
+        assert not stale.exists()
+
+
+def test_memory_cgroups_prefer_v2_when_it_can_delegate_memory(tmp_path: Path) -> None:
+    mountinfo, own = _fake_cgroupfs(tmp_path, "cpu memory io")
+    groups, why = MemoryCgroups.setup(1234, mountinfo, own)
+    assert groups is not None and why == "" and groups.version == 2
+    parent = tmp_path / "unified/grader.slice"
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory"
+    assert (parent / "grader-1234/cgroup.subtree_control").read_text() == "+memory"
+    path, _ = groups.create()
+    assert groups.set_limit(path, 5 * 2**20) == ""
+    assert (Path(path) / "memory.max").read_text() == str(5 * 2**20)

@@ -106,11 +106,17 @@ def test_failures_are_named_and_the_next_call_gets_a_fresh_child(
 
 
 def test_workdir_is_private_and_removed(zygote: Zygote) -> None:
-    src = "def f():\n    import os\n    open('x.txt', 'w').write('hi')\n    return os.getcwd()"
+    src = (
+        "def f():\n    import os\n    open('x.txt', 'w').write('hi')\n"
+        "    return [os.getcwd(), os.listdir()]"
+    )
     sub = start(zygote, src)
-    cwd = sub.f()
-    assert isinstance(cwd, str) and cwd != os.getcwd()
-    assert Path(cwd, "x.txt").exists()
+    cwd, listing = sub.f()
+    assert isinstance(cwd, str) and cwd != os.getcwd() and listing == ["x.txt"]
+    if zygote.isolation["private_mounts"]:  # the child's own tmpfs: the grader sees nothing
+        assert not Path(cwd, "x.txt").exists()
+    else:
+        assert Path(cwd, "x.txt").exists()
     sub.close()
     assert not Path(cwd).exists()
 

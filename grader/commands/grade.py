@@ -95,7 +95,7 @@ def _positive(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Grade, stream the reports, print the table and the summary; return the exit code."""
     from grader.assignment import load_assignment
-    from grader.batch import BatchSettings, plan_submissions, run_batch
+    from grader.batch import BatchSettings, collect_plan, run_batch
     from grader.cache import ResultCache
     from grader.errors import UsageError
     from grader.progress import make_progress
@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.submissions if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
-    plan = plan_submissions(args.submissions)
+    collected = collect_plan(args.submissions)
+    _print_skipped(collected.skipped)
+    plan = list(collected.entries)
     if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
     visibility = "visible" if args.public_only else "all"
@@ -140,6 +142,14 @@ def run(args: argparse.Namespace) -> int:
     if outputs.low_scores:
         return ExitCode.CHECKS_FAILED
     return ExitCode.OK
+
+
+def _print_skipped(skipped: Sequence[str]) -> None:
+    """Entries passed over while collecting (links, pipes, unreadable folders): never silent."""
+    from grader.reports._common import one_line
+
+    for line in skipped:
+        print(f"grader: warning: {one_line(line, 400)}", file=sys.stderr)
 
 
 def _functions(checks: Sequence[Check]) -> list[str]:

@@ -9,21 +9,57 @@ import numpy.typing as npt
 
 from grader.testing import CheckFailed
 
-__all__ = ["Array", "describe", "fail"]
+__all__ = ["Array", "Name", "describe", "fail", "public_name"]
 
 Array = npt.NDArray[Any]
 
 
-def fail(message: str, hint: str = "") -> CheckFailed:
-    """A CheckFailed whose message is ``message``, followed by ``hint`` when there is one."""
-    return CheckFailed(f"{message}: {hint}" if hint else message)
+class Name(str):
+    """A value's name for messages, with the form a student sees when the check is hidden.
+
+    A hidden check names a value by the call that made it, and the concrete call shows the
+    check's hidden inputs: ``Name("W1 from initialize_parameters(3, 5, 2)",
+    public="W1 from initialize_parameters(n_x, n_h, n_y)")`` is its full text wherever a
+    ``what`` goes (the instructor's message keeps the concrete call), and the helpers put
+    ``public`` in the message a student sees.
+    """
+
+    public: str
+
+    def __new__(cls, full: str, public: str | None = None) -> Name:
+        name = super().__new__(cls, full)
+        name.public = public_name(full) if public is None else public
+        return name
+
+    def within(self, template: str) -> Name:
+        """This name put in ``template`` at ``{}``, in both forms: ``"W1 from {}"``."""
+        return Name(template.format(str(self)), public=template.format(self.public))
 
 
-def describe(value: object) -> str:
+def public_name(what: str) -> str:
+    """How a hidden check's public message names ``what``: its ``public`` form if it is a Name."""
+    return what.public if isinstance(what, Name) else str(what)
+
+
+def fail(message: str, hint: str = "", *, public: str | None = None) -> CheckFailed:
+    """A CheckFailed whose message is ``message``, followed by ``hint`` when there is one.
+
+    ``public`` is the message for a hidden check when ``message`` shows something the
+    student's code chose (its values, their counts or statistics); the hint follows it too.
+    """
+    full = f"{message}: {hint}" if hint else message
+    if public is None:
+        return CheckFailed(full)
+    return CheckFailed(full, public=f"{public}: {hint}" if hint else public)
+
+
+def describe(value: object, *, shape: bool = True) -> str:
     """How to name a value's type in a message: ``None``, ``list``, ``numpy array of shape (2,)``.
 
     Args:
         value: any value a student function returned.
+        shape: give an array's shape (the student's code chose it: a hidden check's public
+            message leaves it out).
 
     Returns:
         A short description without the value's contents.
@@ -31,7 +67,7 @@ def describe(value: object) -> str:
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
-        return f"a numpy array of shape {value.shape}"
+        return f"a numpy array of shape {value.shape}" if shape else "a numpy array"
     return type(value).__name__
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grader.expect._common import Array, fail
+from grader.expect._common import Array, fail, public_name
 from grader.expect._values import expect_finite
 
 # expect_normal's tolerances, and why a correct N(mean, std^2) sample of n >= MIN_NORMAL_SAMPLES
@@ -27,7 +27,9 @@ _STD_RTOL = 0.10
 _KURTOSIS_TOL = 0.5
 
 
-def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint: str = "") -> None:
+def expect_normal(
+    arr: Array, what: str, *, std: float, mean: float = 0.0, expected: str = "", hint: str = ""
+) -> None:
     """Fail unless the entries of ``arr`` look like independent draws from N(mean, std^2).
 
     Checks, in this order, that the entries are not all equal, their standard deviation
@@ -40,6 +42,9 @@ def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint:
         what: its name for the message.
         std: the required standard deviation (shown in the message as "about ...").
         mean: the required mean.
+        expected: how ``std`` is computed, e.g. ``"sqrt(2 / layer_dims[0])"``: shown after
+            it, and instead of it in the public message (a number computed from the check's
+            inputs would show them).
         hint: advice appended to the message, e.g. how to draw the values.
 
     Raises:
@@ -50,23 +55,47 @@ def expect_normal(arr: Array, what: str, *, std: float, mean: float = 0.0, hint:
         raise ValueError(f"expect_normal needs >= {MIN_NORMAL_SAMPLES} entries, got {arr.size}")
     values = np.asarray(arr, dtype=np.float64).ravel()
     expect_finite(values, what, hint=hint)
+    shown = public_name(what)
     if np.all(values == values[0]):
-        raise fail(f"{what} is constant (every entry is {values[0]:.3g})", hint)
+        raise fail(
+            f"{what} is constant (every entry is {values[0]:.3g})",
+            hint,
+            public=f"{shown} is constant (every entry is the same)",
+        )
     m = float(values.mean())
     centred = values - m
     squares = centred * centred  # not centred**4 below: a float power is ~10x slower
     s = float(np.sqrt(squares.mean()))
     if abs(s / std - 1) > _STD_RTOL:
-        raise fail(f"{what} has standard deviation {s:.3g}, expected about {std:.3g}", hint)
+        message, public = _wrong_std(what, s, std, expected)
+        raise fail(message, hint, public=public)
     if abs(m - mean) > _MEAN_TOL * std:
-        raise fail(f"{what} has mean {m:.3g}, expected about {mean:.3g}", hint)
+        raise fail(
+            f"{what} has mean {m:.3g}, expected about {mean:.3g}",
+            hint,
+            public=f"{shown} has the wrong mean, expected about {mean:.3g}",
+        )
     kurtosis = float(np.mean(squares * squares) / s**4)
     if abs(kurtosis - 3) > _KURTOSIS_TOL:
         raise fail(
             f"the values of {what} do not look normally distributed (kurtosis {kurtosis:.2f}; "
             "a normal distribution has 3, a uniform one 1.8)",
             hint,
+            public=f"the values of {shown} do not look normally distributed",
         )
+
+
+def _wrong_std(what: str, s: float, std: float, expected: str) -> tuple[str, str]:
+    """The full and the public message for a standard deviation ``s`` instead of ``std``.
+
+    With a formula (``expected``) the public message gives the formula without its value: the
+    value is computed from the check's inputs. Without one, ``std`` is the exercise's constant.
+    """
+    message = f"{what} has standard deviation {s:.3g}, expected about {std:.3g}"
+    public = f"{public_name(what)} has the wrong standard deviation, expected "
+    if expected:
+        return f"{message} = {expected}", public + expected
+    return message, f"{public}about {std:.3g}"
 
 
 # A known mistake must put the standard deviation at least this far (relative) from the right
@@ -101,7 +130,8 @@ def expect_normal_scale(
         what: its name for the message.
         std: the required standard deviation.
         mistakes: ``(standard deviation, advice)`` for each known mistake.
-        expected: how ``std`` is computed, shown after it (e.g. ``"sqrt(2 / layer_dims[1])"``).
+        expected: how ``std`` is computed, e.g. ``"sqrt(2 / layer_dims[1])"``: shown after
+            it, and instead of it in the public message (see :func:`expect_normal`).
         mean: the required mean.
         hint: advice for any other failure.
 
@@ -120,11 +150,10 @@ def expect_normal_scale(
     if arr.size >= MIN_NORMAL_SAMPLES and np.all(np.isfinite(values)) and np.ptp(values) > 0:
         s = float(np.std(values))
         if abs(s / std - 1) > _STD_RTOL:
-            message = f"{what} has standard deviation {s:.3g}, expected about {std:.3g}"
-            if expected:
-                message += f" = {expected}"
-            raise fail(message, _explain(s, mistakes) or hint)
-    expect_normal(arr, what, std=std, mean=mean, hint=hint)
+            message, public = _wrong_std(what, s, std, expected)
+            # The named mistake stays in the public message: one of a few fixed sentences.
+            raise fail(message, _explain(s, mistakes) or hint, public=public)
+    expect_normal(arr, what, std=std, mean=mean, expected=expected, hint=hint)
 
 
 def _explain(s: float, mistakes: Sequence[tuple[float, str]]) -> str:

@@ -58,7 +58,8 @@ def _row(test: CheckResult) -> str:
     check = test.id.split(".", 1)[-1]
     hidden = " (hidden)" if test.visibility == "hidden" else ""
     points = f"{fmt_num(test.score)} / {fmt_num(test.max_score)}"
-    cells = [_MARKS[test.outcome], md_escape(check) + hidden, points, md_escape(test.message)]
+    message = md_escape(test.student_message)
+    cells = [_MARKS[test.outcome], md_escape(check) + hidden, points, message]
     return "| " + " | ".join(cells) + " |"
 
 

@@ -29,8 +29,8 @@ _OUTCOME_TEXT = {
 
 def _test_output(test: CheckResult, show_output: bool) -> str:
     parts = [_OUTCOME_TEXT[test.outcome]]
-    if test.message.strip():
-        parts.append(printable(test.message))
+    if test.student_message.strip():
+        parts.append(printable(test.student_message))
     if show_output and test.output.strip():
         printed = truncate(printable(test.output), _OUTPUT_LIMIT)
         parts.append("Output printed by your code:\n" + printed)

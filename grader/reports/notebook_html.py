@@ -10,17 +10,16 @@ files next to the notebook, which may belong to other students.
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
+from grader.files import open_regular
 from grader.notebook import DEFAULT_MAX_BYTES
 from grader.reports._common import fmt_num, function_score, ordered_functions
 from grader.reports.feedback_md import feedback_markdown, function_feedback, md_escape, score_line
@@ -43,9 +42,11 @@ _TEMPLATE = f"""{{%- extends 'index.html.j2' -%}}
 def _load(path: str) -> Any | None:
     """Read a notebook as nbformat v4, or None when it cannot be read for any reason."""
     try:
-        if os.path.getsize(path) > DEFAULT_MAX_BYTES:
+        with open_regular(path) as handle:  # never a link's target, never a blocking FIFO
+            data = handle.read(DEFAULT_MAX_BYTES + 1)
+        if len(data) > DEFAULT_MAX_BYTES:
             return None
-        text = Path(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         with warnings.catch_warnings():
             # nbformat warns (e.g. about missing cell ids) on notebooks it can still use.
             warnings.simplefilter("ignore")

@@ -70,6 +70,7 @@ def enter_sandbox(
     Returns the layers that took effect and, for the others, why not. ``keep_fd`` (the
     channel) is the only inherited descriptor above stderr that survives.
     """
+    early = isolation.enter_child_namespaces(plan, workdir, int(limits.get("disk_mb", 128)))
     os.setpgid(0, 0)
     reset_signals()
     os.chdir(workdir)
@@ -77,7 +78,7 @@ def enter_sandbox(
     os.environ["HOME"] = os.environ["TMPDIR"] = workdir
     tempfile.tempdir = workdir
     apply_limits(limits)
-    report, notes = isolation.apply_child_layers(plan, workdir, uid)
+    report, notes = isolation.apply_child_layers(plan, workdir, uid, early)
     # Inherited descriptors (the zygote's control socket, namespace handles, other children's
     # status pipes) must not reach student code.
     os.closerange(3, keep_fd)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
-from grader.sandbox import runtime, wire
+from grader.sandbox import memcg, runtime, wire
 from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
 
@@ -59,11 +59,19 @@ class ChildFailure(Exception):
         self.message = message
 
 
-def describe_status(status: int | None) -> tuple[str, str]:
-    """Turn a wait status into (kind, student-facing reason)."""
+def describe_status(status: int | None, oom: bool = False) -> tuple[str, str]:
+    """Turn a wait status into (kind, student-facing reason).
+
+    ``oom``: the kernel's OOM killer acted in the child's memory cgroup.
+    """
     if status is None:
         return "crash", "the process ended without a result"
     code = os.waitstatus_to_exitcode(status)
+    if oom and code == -signal.SIGKILL:
+        return "memory", (
+            "was stopped for exceeding the memory limit (which counts all the memory its "
+            "processes hold, shared memory, memfds and files in its working directory too)"
+        )
     if code >= 0:
         return "exit", f"exited without a result (exit status {code})"
     sig = -code
@@ -112,7 +120,7 @@ class ChildProcess:
                 self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
             )
             if frame is None:
-                raise ChildFailure(*describe_status(self._kill_and_wait()))
+                raise ChildFailure(*describe_status(*self._kill_and_wait()))
             reply = wire.decode(frame, max_bytes=max_bytes)
         except TimeoutError:
             self.kill()
@@ -121,7 +129,7 @@ class ChildProcess:
             self.kill()
             raise ChildFailure(exc.kind, exc.message) from None
         except OSError:
-            raise ChildFailure(*describe_status(self._kill_and_wait())) from None
+            raise ChildFailure(*describe_status(*self._kill_and_wait())) from None
         if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
             self.kill()
             raise ChildFailure("corrupt", "the sandbox sent a malformed reply")
@@ -132,7 +140,7 @@ class ChildProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
 
-    def _kill_and_wait(self, timeout: float = 2.0) -> int | None:
+    def _kill_and_wait(self, timeout: float = 2.0) -> tuple[int | None, bool]:
         # The channel closed: the child is dead or dying. Kill whatever is left of its group,
         # then read the status the zygote reports when it reaps the child.
         self.kill()
@@ -149,10 +157,12 @@ class ChildProcess:
                 break
             data += chunk
         self.reaped = bool(data)
+        # "<wait status>", or "<wait status> oom" after the OOM killer acted in its cgroup.
+        words = data.decode(errors="replace").split()
         try:
-            return int(data.decode())
-        except ValueError:
-            return None
+            return int(words[0]), words[1:] == ["oom"]
+        except (ValueError, IndexError):
+            return None, False
 
     def close(self) -> None:
         """Kill the child, release its descriptors and remove its working directory."""
@@ -223,6 +233,8 @@ class Zygote:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
+        self._cgroup = ""
+        self._old_cgroups: list[str] = []
         self._start()
         missing = [name for name, active in self.isolation.items() if not active]
         if strict and missing:
@@ -269,6 +281,9 @@ class Zygote:
             raise SandboxError(f"the sandbox helper process did not start (see {self.root})")
         ours.settimeout(10.0)
         self.isolation, self.isolation_warnings = read_probe(ready)
+        group = ready.get("cgroup")
+        if isinstance(group, str) and os.path.basename(group) == f"grader-{self._proc.pid}":
+            self._cgroup = group
 
     def spawn(self, limits: Limits) -> ChildProcess:
         """Fork a fresh child with its own private working directory."""
@@ -312,11 +327,21 @@ class Zygote:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._cgroup:
+            # The zygote removes its memory cgroup when it exits normally; not when killed,
+            # and then children of it may still be dying (or serving until closed).
+            self._old_cgroups.append(self._cgroup)
+            self._cgroup = ""
+        self._old_cgroups = [g for g in self._old_cgroups if not memcg.remove_tree(g)]
 
     def close(self) -> None:
         """Stop the zygote (which kills its remaining children) and remove all temp files."""
         with self._lock:
             self._stop()
+            deadline = time.monotonic() + 2.0
+            while self._old_cgroups and time.monotonic() < deadline:
+                time.sleep(0.01)  # killed children leave their cgroups as they finish dying
+                self._old_cgroups = [g for g in self._old_cgroups if not memcg.remove_tree(g)]
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Zygote:

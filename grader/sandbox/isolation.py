@@ -26,6 +26,12 @@ Layers (the keys of ``Zygote.isolation``):
   seccomp the layer is not used (the saved uid would be a way back) and the child stays uid 0
   without capabilities.
 - ``resource_limits``: the rlimits of :mod:`grader.sandbox.confine`.
+- ``ipc_namespace`` and ``private_mounts`` (see :mod:`grader.sandbox.mounts`): each child has
+  its own IPC namespace and mount namespace, with a size-limited tmpfs as its working
+  directory and an empty one on ``/dev/shm``; whatever it creates there dies with it.
+- ``memory_cgroup`` (see :mod:`grader.sandbox.memcg`): each child and everything it starts
+  share one memory limit that counts memfds, shared memory and tmpfs files too. The zygote
+  forks each child inside a group of its own, so it is counted from its first instruction.
 
 Every layer degrades on its own: a failed step is recorded and the others still apply.
 """
@@ -41,9 +47,16 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.sandbox import carve, landlock, seccomp
+from grader.sandbox import carve, landlock, memcg, mounts, seccomp
 
-__all__ = ["LAYERS", "Plan", "apply_child_layers", "enter_fresh_pid_namespace", "unshare_network"]
+__all__ = [
+    "LAYERS",
+    "Plan",
+    "apply_child_layers",
+    "enter_child_namespaces",
+    "enter_fresh_pid_namespace",
+    "unshare_network",
+]
 
 LAYERS = (
     "process_group",
@@ -55,6 +68,9 @@ LAYERS = (
     "uid_dropped",
     "capabilities",
     "resource_limits",
+    "ipc_namespace",
+    "private_mounts",
+    "memory_cgroup",
 )
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -102,6 +118,7 @@ class Plan:
     zygote's own results (``network``) and is copied into each child's report.
     ``deny_roots`` are carved out of ``read_paths`` (see :mod:`grader.sandbox.carve`) when
     they lie inside one; ``list_fds`` are the folders left listable by the carving.
+    ``next_cgroup`` is the memory cgroup the next forked child joins (set before each fork).
     """
 
     read_paths: list[str]
@@ -115,6 +132,8 @@ class Plan:
     list_fds: list[tuple[int, bool]] = field(default_factory=list)
     bpf: bytes | None = None
     cap_last: int = 40
+    memcg: memcg.MemoryCgroups | None = None
+    next_cgroup: str = ""
 
     def prepare(self) -> None:
         """Work done once in the zygote: probe Landlock, open rule paths, build the filter."""
@@ -165,7 +184,10 @@ def _filesystem(plan: Plan, workdir: str, report: dict[str, bool], notes: dict[s
         notes.setdefault("filesystem", "Landlock is not available (kernel 5.13+ with lsm=landlock)")
         return
     try:
+        # The child's own mounts: opened here, after they were mounted, so the rules name them.
         own = landlock.open_paths([workdir])
+        if report["private_mounts"]:
+            own += landlock.open_paths([mounts.SHM_DIR])
         try:
             landlock.restrict(
                 plan.landlock_abi, plan.read_fds, plan.write_fds + own, plan.list_fds
@@ -226,18 +248,53 @@ def _seccomp(plan: Plan, report: dict[str, bool], notes: dict[str, str]) -> None
     report["seccomp"] = True
 
 
+def enter_child_namespaces(
+    plan: Plan, workdir: str, disk_mb: int
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """The first steps of a forked child: its memory cgroup, then its IPC and mount namespaces.
+
+    The zygote forked the child inside its cgroup, so everything it does is counted; this
+    checks that. The mounts come before ``chdir(workdir)`` (the tmpfs hides what is beneath)
+    and before Landlock and seccomp, which forbid mounting. Returns (layer -> active,
+    layer -> reason) for these layers.
+    """
+    report = {"memory_cgroup": False}
+    notes = {}
+    if plan.next_cgroup:
+        # Forked straight into its group (see zygote._Forker.next_cgroup); the zygote's
+        # oom_score_adj of -1000 must not protect student code: the OOM killer picks it first.
+        try:
+            with open("/proc/self/oom_score_adj", "w") as handle:
+                handle.write("1000")
+            report["memory_cgroup"] = memcg.inside(plan.next_cgroup)
+            if not report["memory_cgroup"]:
+                notes["memory_cgroup"] = "the child is not in the memory cgroup made for it"
+        except OSError as exc:
+            notes["memory_cgroup"] = f"cannot make the child the OOM killer's choice: {exc}"
+    done, why = mounts.enter_private_namespaces(workdir, disk_mb, plan.disabled)
+    report.update(done)
+    notes.update(why)
+    return report, notes
+
+
 def apply_child_layers(
-    plan: Plan, workdir: str, uid: int
+    plan: Plan,
+    workdir: str,
+    uid: int,
+    early: tuple[dict[str, bool], dict[str, str]] = ({}, {}),
 ) -> tuple[dict[str, bool], dict[str, str]]:
     """Apply every enabled layer to the calling (forked) child, in the one order that works.
 
-    no_new_privs first (Landlock and seccomp need it without CAP_SYS_ADMIN), Landlock while
-    the rule paths are still open, then the identity change (needs capabilities), and seccomp
-    last because it forbids the identity calls. Returns (layer -> active, layer -> reason).
+    ``early`` is what :func:`enter_child_namespaces` returned. no_new_privs first (Landlock
+    and seccomp need it without CAP_SYS_ADMIN), Landlock while the rule paths are still open,
+    then the identity change (needs capabilities), and seccomp last because it forbids the
+    identity calls. Returns (layer -> active, layer -> reason).
     """
     report = {name: False for name in LAYERS}
     report.update(plan.report)
     notes = dict(plan.warnings)
+    report.update(early[0])
+    notes.update(early[1])
     report["process_group"] = os.getpgid(0) == os.getpid()
     report["pid_namespace"] = os.getpid() == 1
     _no_new_privs(plan, report, notes)
@@ -309,6 +366,21 @@ _LABELS = {
     ),
     "capabilities": ("capability", "student code keeps root's capabilities"),
     "resource_limits": ("resource-limit", "memory, CPU and file-size limits are not enforced"),
+    "ipc_namespace": (
+        "IPC namespace",
+        "System V shared memory, semaphores and message queues and POSIX message queues made "
+        "by student code outlive its sandbox and are visible to later submissions",
+    ),
+    "private_mounts": (
+        "private-mount",
+        "the working directory is on the grader's disk with no size limit on the total (only "
+        "per file), and /dev/shm is shared with the machine",
+    ),
+    "memory_cgroup": (
+        "memory-cgroup",
+        "memory held outside the address space (memfd, shared memory, tmpfs files, child "
+        "processes) is not counted against the memory limit",
+    ),
 }
 
 

@@ -13,7 +13,9 @@ class Limits:
     """What one sandboxed child may use.
 
     ``call_timeout_s`` is the wall clock for one call into student code, enforced from
-    outside with SIGKILL. The others are kernel resource limits on the child.
+    outside with SIGKILL. The others are kernel resource limits on the child. ``disk_mb``
+    is the size of the child's working directory (a private tmpfs, where the kernel allows
+    it); the child's memory cgroup allows ``memory_mb + disk_mb`` plus a small /dev/shm.
     """
 
     call_timeout_s: float = 10.0
@@ -21,6 +23,7 @@ class Limits:
     memory_mb: int = 2048
     cpu_s: int = 60
     file_size_mb: int = 16
+    disk_mb: int = 128
     open_files: int = 256
     processes: int = 64
     output_chars: int = 8192

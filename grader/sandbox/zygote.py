@@ -23,17 +23,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import isolation, runtime
+from grader.sandbox import isolation, memcg, mounts, runtime
 
 __all__ = ["main"]
 
 _children: dict[int, int] = {}  # pid -> status pipe fd
 _uids: dict[int, int] = {}  # pid -> the uid it runs as
+_cgroups: dict[int, str] = {}  # pid -> its memory cgroup, removed once it is reaped
 _UID_COUNT = 10_000
 _uid_base = [2_000_000_000]  # the host picks this zygote's own range (see Zygote.uids)
 _next_uid = [0]
 _PROBE_LIMITS = {"memory_mb": 4096, "cpu_s": 10, "file_size_mb": 1, "open_files": 64,
-                 "processes": 16}
+                 "processes": 16, "disk_mb": 4}
+_MB = 1024 * 1024
 
 
 def _reap(_signum: int = 0, _frame: Any = None) -> None:
@@ -45,11 +47,19 @@ def _reap(_signum: int = 0, _frame: Any = None) -> None:
         if pid == 0:
             return
         _uids.pop(pid, None)
+        oom = " oom" if memcg.oom_kills(_cgroups.get(pid, "")) else ""
+        _release_cgroup(pid)
         fd = _children.pop(pid, None)
         if fd is not None:
             with contextlib.suppress(OSError):  # the grader closed its end: nobody waits
-                os.write(fd, str(status).encode())
+                os.write(fd, f"{status}{oom}".encode())
             os.close(fd)
+
+
+def _release_cgroup(pid: int) -> None:
+    path = _cgroups.pop(pid, None)
+    if path is not None:
+        memcg.MemoryCgroups.remove(path)
 
 
 def _prewarm(lib: str, modules: list[str]) -> None:
@@ -87,6 +97,8 @@ class _Forker:
     def __init__(self, plan: isolation.Plan) -> None:
         self.plan = plan
         self.ns_fd = -1
+        self.cgroup = ""  # the memory cgroup the zygote waits in: the next child's
+        self.next_cgroup()
         if "pid_namespace" not in plan.disabled:
             try:
                 self.ns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
@@ -95,7 +107,7 @@ class _Forker:
         elif "pid_namespace" not in plan.warnings:
             plan.warnings["pid_namespace"] = "disabled"
 
-    def fork(self) -> tuple[int, int]:
+    def fork(self, limits: dict[str, Any]) -> tuple[int, int]:
         """Fork; returns (pid, uid) like os.fork (pid 0 in the child)."""
         if self.ns_fd >= 0:
             error = isolation.enter_fresh_pid_namespace(self.ns_fd)
@@ -104,17 +116,55 @@ class _Forker:
                 os.close(self.ns_fd)
                 self.ns_fd = -1
         uid = _fresh_uid()
+        self._limit_cgroup(limits)
         pid = os.fork()
         if pid != 0:
             _uids[pid] = uid
+            if self.cgroup:
+                _cgroups[pid] = self.cgroup
         return pid, uid
+
+    def _limit_cgroup(self, limits: dict[str, Any]) -> None:
+        """Limit the group the next child is forked into: its memory, disk and /dev/shm."""
+        self.plan.next_cgroup = ""
+        if self.plan.memcg is None or not self.cgroup:
+            return
+        total_mb = int(limits["memory_mb"]) + int(limits.get("disk_mb", 0)) + mounts.SHM_MB
+        error = self.plan.memcg.set_limit(self.cgroup, total_mb * _MB)
+        if error:
+            self.plan.warnings["memory_cgroup"] = error
+        else:
+            self.plan.next_cgroup = self.cgroup
+
+    def next_cgroup(self) -> None:
+        """Move the zygote out of the last child's group into a fresh one for the next child.
+
+        A fork lands in its parent's cgroup for free, while moving a process between cgroups
+        waits for an RCU grace period (~15 ms measured here); the zygote pays that after it
+        has answered, off the path of a spawn. Its oom_score_adj of -1000 keeps the kernel
+        from choosing it while it shares the new child's group for that moment.
+        """
+        groups = self.plan.memcg
+        self.cgroup = ""
+        if groups is None:
+            return
+        path, error = groups.create()
+        if not error:
+            error = groups.enter(path)
+            if error:
+                groups.remove(path)
+        if error:
+            self.plan.warnings["memory_cgroup"] = error
+            groups.enter(groups.parent)
+            return
+        self.cgroup = path
 
 
 def _spawn(ctl: socket.socket, forker: _Forker, request: dict[str, Any], fds: list[int]) -> None:
     chan_fd, status_fd = fds
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     try:
-        pid, uid = forker.fork()
+        pid, uid = forker.fork(request["limits"])
         if pid == 0:
             from grader.sandbox.child import run_child
 
@@ -126,6 +176,7 @@ def _spawn(ctl: socket.socket, forker: _Forker, request: dict[str, Any], fds: li
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     os.close(chan_fd)
     ctl.send(json.dumps({"pid": pid}).encode())
+    forker.next_cgroup()
 
 
 def _probe(forker: _Forker, workdir: str) -> dict[str, Any]:
@@ -133,17 +184,19 @@ def _probe(forker: _Forker, workdir: str) -> dict[str, Any]:
 
     os.makedirs(workdir, exist_ok=True)
     read_fd, write_fd = os.pipe()
-    pid, uid = forker.fork()
+    pid, uid = forker.fork(_PROBE_LIMITS)
     if pid == 0:
         os.close(read_fd)
         run_probe(forker.plan, workdir, uid, write_fd, _PROBE_LIMITS)
     os.close(write_fd)
+    forker.next_cgroup()
     chunks = []
     while chunk := os.read(read_fd, 65536):
         chunks.append(chunk)
     os.close(read_fd)
     os.waitpid(pid, 0)
     _uids.pop(pid, None)
+    _release_cgroup(pid)
     try:
         result: dict[str, Any] = json.loads(b"".join(chunks) or b"{}")
     except ValueError:
@@ -164,17 +217,34 @@ def _prepare(lib: str, config: dict[str, Any]) -> _Forker:
         plan.report["network"] = error is None
         if error is not None:
             plan.warnings["network"] = error
+    if "memory_cgroup" not in plan.disabled:
+        plan.memcg, error = memcg.MemoryCgroups.setup(os.getpid())
+        if plan.memcg is None:
+            plan.warnings["memory_cgroup"] = error
+        else:
+            # Children reset theirs (isolation.enter_child_namespaces); see _Forker.next_cgroup.
+            with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as adj:
+                adj.write("-1000")
     plan.prepare()
     return _Forker(plan)
 
 
-def _shutdown() -> None:
+def _shutdown(plan: isolation.Plan) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for pid in list(_children):
         try:
             os.kill(pid, signal.SIGKILL)
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+    # Reap them (each returns once its whole PID namespace is gone) so that their memory
+    # cgroups are empty and can be removed; the host removes what is left if we are killed.
+    for pid in list(_children):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        _release_cgroup(pid)
+    if plan.memcg is not None:
+        plan.memcg.close()
     os._exit(0)
 
 
@@ -205,14 +275,16 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ready = {"ready": True, "pid": os.getpid(), **probe}
+    if forker.plan.memcg is not None:
+        ready["cgroup"] = forker.plan.memcg.group
     ctl.send(json.dumps(ready).encode())
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 2)
         except OSError:
-            _shutdown()
+            _shutdown(forker.plan)
         if not msg:
-            _shutdown()
+            _shutdown(forker.plan)
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)

@@ -4,7 +4,10 @@ The three functions take ``layer_dims`` (the layer sizes, the input layer first)
 ``W1, b1, ..., W{L-1}, b{L-1}``. The checks test properties every correct solution has, whatever
 its style (randn, standard_normal or ``default_rng().normal``; a seed inside the function or
 not; helpers in other cells; extra keys that are not layer parameters), never the numbers of one
-seed. Arguments are passed positionally, as a list. Messages say what is wrong and what to do.
+seed. Arguments are passed positionally, as a list. Messages say what is wrong and what to do;
+what a student sees names the call and the shapes in symbols (``initialize_parameters_he(
+layer_dims)``, ``(layer_dims[1], layer_dims[0])``), never the hidden layer sizes, their number
+or a scale computed from them. The instructor's message keeps the numbers.
 
 Statistical tolerances (the ``scale`` checks), with ``grader.expect.expect_normal``'s windows:
 the standard deviation within 10%, the mean within 0.05 std, the kurtosis within 0.5 of 3, on
@@ -32,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from grader.expect import (
+    Name,
+    describe,
     expect_array,
     expect_distinct_rows,
     expect_keys,
@@ -80,34 +85,45 @@ def _keys(layers: int) -> list[str]:
 def _parameters(submission: Any, function: str, layer_dims: list[int]) -> Mapping[str, Any]:
     """Call ``function(layer_dims)``; its result must hold every layer's W and b."""
     value = getattr(submission, function)(list(layer_dims))
-    what = f"the dictionary returned by {_call(function, layer_dims)}"
+    what = _call(function, layer_dims).within("the dictionary returned by {}")
     keys = _keys(len(layer_dims))
+    advice = _layers_advice(len(layer_dims))
     if isinstance(value, Mapping) and not any(key in value for key in keys):
+        store = (
+            "holds none of the layers' parameters: store them in the loop, "
+            "parameters['W' + str(l)] = ... and parameters['b' + str(l)] = ..."
+        )
         raise CheckFailed(
-            f"{what} holds none of the layers' parameters: store them in the loop, "
-            f"parameters['W' + str(l)] = ... and parameters['b' + str(l)] = ...; "
-            f"{_layers_advice(len(layer_dims))}"
+            f"{what} {store}; {advice}", public=f"{what.public} {store}; {advice.public}"
         )
     try:
         return expect_keys(value, keys, what)
     except CheckFailed as exc:
+        # The keys expected, or missing, would tell the number of layers, a hidden input.
         if not isinstance(value, Mapping):
-            raise
-        raise CheckFailed(f"{exc}; {_layers_advice(len(layer_dims))}") from None
+            got = describe(value, shape=False)
+            public = f"{what.public} should be a dict, got {got}; {advice.public}"
+            raise CheckFailed(str(exc), public=public) from None
+        public = f"{what.public} is missing some layers' parameters; {advice.public}"
+        raise CheckFailed(f"{exc}; {advice}", public=public) from None
 
 
-def _layers_advice(layers: int) -> str:
+def _layers_advice(layers: int) -> Name:
     """Which keys a network with ``layers`` = len(layer_dims) has, and how to loop over them."""
     keys = "W1, b1" if layers == 2 else f"W1, b1, ..., W{layers - 1}, b{layers - 1}"
-    return (
+    loop = "loop with for l in range(1, L), L = len(layer_dims)"
+    return Name(
         f"layer_dims has {layers} entries, the input layer included, so the parameters are "
-        f"{keys}: loop with for l in range(1, L), L = len(layer_dims)"
+        f"{keys}: {loop}",
+        public="layer_dims has L entries, the input layer included, so the parameters are "
+        f"W1, b1, ..., W(L-1), b(L-1): {loop}",
     )
 
 
-def _call(function: str, layer_dims: list[int]) -> str:
-    """How the call looks in a message: ``initialize_parameters_he([2, 4, 1])``."""
-    return f"{function}({layer_dims})"
+def _call(function: str, layer_dims: list[int]) -> Name:
+    """How the call looks in a message: ``initialize_parameters_he([2, 4, 1])`` for the
+    instructor, ``initialize_parameters_he(layer_dims)`` for the student."""
+    return Name(f"{function}({layer_dims})", public=f"{function}(layer_dims)")
 
 
 def _shape_names(layer: int) -> tuple[str, str]:
@@ -124,9 +140,10 @@ def _weights(
     call = _call(function, layer_dims)
     weights = []
     for layer in range(1, len(layer_dims)):
-        what = f"W{layer} from {call}"
+        what = call.within(f"W{layer} from {{}}")
         shape = (layer_dims[layer], layer_dims[layer - 1])
-        W = expect_size(expect_array(params[f"W{layer}"], what), shape, what)
+        W = expect_array(params[f"W{layer}"], what)
+        W = expect_size(W, shape, what, names=_shape_names(layer)[0])
         weights.append((layer, what, W))
     return weights
 
@@ -141,9 +158,13 @@ def _check_shapes(submission: Any, function: str) -> None:
             key for key in params if re.fullmatch(r"[Wb]\d+", str(key)) and key not in _keys(layers)
         )
         if extra:
+            advice = _layers_advice(layers)
             raise CheckFailed(
                 f"the dictionary returned by {call} has the key(s) {', '.join(map(repr, extra))}"
-                f"; {_layers_advice(layers)}"
+                f"; {advice}",
+                # The student's code chose the keys' names: a hidden check does not echo them.
+                public=f"the dictionary returned by {call.public} has keys for layers that do "
+                f"not exist; {advice.public}",
             )
         for layer in range(1, layers):
             w_names, b_names = _shape_names(layer)
@@ -151,7 +172,7 @@ def _check_shapes(submission: Any, function: str) -> None:
                 (f"W{layer}", (layer_dims[layer], layer_dims[layer - 1]), w_names),
                 (f"b{layer}", (layer_dims[layer], 1), b_names),
             ):
-                what = f"{key} from {call}"
+                what = call.within(f"{key} from {{}}")
                 expect_shape(expect_array(params[key], what), shape, what, names=names)
 
 
@@ -160,8 +181,9 @@ def _check_zero_biases(submission: Any, function: str) -> None:
     params = _parameters(submission, function, BIAS_DIMS)
     call = _call(function, BIAS_DIMS)
     for layer in range(1, len(BIAS_DIMS)):
-        what = f"b{layer} from {call}"
-        b = expect_size(expect_array(params[f"b{layer}"], what), (BIAS_DIMS[layer], 1), what)
+        what = call.within(f"b{layer} from {{}}")
+        b = expect_array(params[f"b{layer}"], what)
+        b = expect_size(b, (BIAS_DIMS[layer], 1), what, names=_shape_names(layer)[1])
         expect_zeros(b, what, hint="initialise the biases with np.zeros((layer_dims[l], 1))")
 
 
@@ -306,10 +328,11 @@ def initialize_parameters_zeros_values(submission: Any) -> None:
     params = _parameters(submission, ZEROS, BIAS_DIMS)
     call = _call(ZEROS, BIAS_DIMS)
     for layer in range(1, len(BIAS_DIMS)):
-        for key, shape, rule in (
-            (f"W{layer}", (BIAS_DIMS[layer], BIAS_DIMS[layer - 1]), _W_ZEROS),
-            (f"b{layer}", (BIAS_DIMS[layer], 1), "(layer_dims[l], 1)"),
+        w_names, b_names = _shape_names(layer)
+        for key, shape, names, rule in (
+            (f"W{layer}", (BIAS_DIMS[layer], BIAS_DIMS[layer - 1]), w_names, _W_ZEROS),
+            (f"b{layer}", (BIAS_DIMS[layer], 1), b_names, "(layer_dims[l], 1)"),
         ):
-            what = f"{key} from {call}"
-            value = expect_size(expect_array(params[key], what), shape, what)
+            what = call.within(f"{key} from {{}}")
+            value = expect_size(expect_array(params[key], what), shape, what, names=names)
             expect_zeros(value, what, hint=f"use np.zeros({rule})")

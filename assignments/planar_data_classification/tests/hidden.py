@@ -3,7 +3,10 @@
 Every check compares the student's functions with the reference solution (``reference``) on
 inputs drawn from ``rng``, or checks properties that any correct solution has whatever its
 style. Arguments are always passed positionally, so parameter names do not matter. Messages
-say what is wrong and what to do, and never show expected values.
+say what is wrong and what to do, and never show expected values. What a student sees names
+the arguments and shapes in symbols (``initialize_parameters(n_x, n_h, n_y)``, ``(n_h, n_x)``):
+the sizes, rates and iteration counts a check passes are hidden inputs too. The instructor's
+message keeps the numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.expect import (
+    Name,
     expect_array,
     expect_binary,
     expect_close,
@@ -40,16 +44,19 @@ CACHE = ("Z1", "A1", "Z2", "A2")
 
 
 Shapes = dict[str, tuple[tuple[int, int], str]]
+SYMBOLS = {"W1": "(n_h, n_x)", "b1": "(n_h, 1)", "W2": "(n_y, n_h)", "b2": "(n_y, 1)"}
+CACHE_SYMBOLS = {"Z1": "(n_h, m)", "A1": "(n_h, m)", "Z2": "(n_y, m)", "A2": "(n_y, m)"}
 
 
 def _shapes(n_x: int, n_h: int, n_y: int, prefix: str = "") -> Shapes:
     """The shape of each parameter (or gradient, with prefix "d"), in numbers and symbols."""
-    return {
-        f"{prefix}W1": ((n_h, n_x), "(n_h, n_x)"),
-        f"{prefix}b1": ((n_h, 1), "(n_h, 1)"),
-        f"{prefix}W2": ((n_y, n_h), "(n_y, n_h)"),
-        f"{prefix}b2": ((n_y, 1), "(n_y, 1)"),
-    }
+    numbers = {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
+    return {prefix + key: (numbers[key], SYMBOLS[key]) for key in PARAMS}
+
+
+def _call(concrete: str, symbolic: str) -> Name:
+    """A call as the instructor reads it (with the hidden arguments) and as the student does."""
+    return Name(concrete, public=symbolic)
 
 
 def _random_parameters(rng: np.random.Generator, n_x: int, n_h: int, n_y: int) -> dict[str, Any]:
@@ -68,8 +75,8 @@ def _labels(rng: np.random.Generator, n_y: int, m: int) -> np.ndarray:
 
 
 def _params_result(value: object, call: str) -> Any:
-    """The parameters dict returned by ``call``, with its four keys."""
-    return expect_keys(value, PARAMS, f"the dictionary returned by {call}")
+    """The parameters dict returned by ``call`` (a str or a :class:`Name`), with its four keys."""
+    return expect_keys(value, PARAMS, Name(call).within("the dictionary returned by {}"))
 
 
 def _forward(submission: Any, X: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, Any]:
@@ -157,17 +164,24 @@ def layer_sizes_values(submission: Any, rng: np.random.Generator) -> None:
         )
         got = [expect_int(v, name) for v, name in zip(result, ("n_x", "n_h", "n_y"), strict=True)]
         where = f"for X of shape {X.shape} and Y of shape {Y.shape}"
+        # The public messages leave out the returned number (the student's code chose it) and
+        # the shapes of X and Y (hidden inputs).
         if got[0] != n_x:
+            advice = "n_x is the number of input features, the number of rows of X (X.shape[0])"
             raise CheckFailed(
-                f"layer_sizes returned n_x = {got[0]} {where}: n_x is the number of input "
-                "features, the number of rows of X (X.shape[0])"
+                f"layer_sizes returned n_x = {got[0]} {where}: {advice}",
+                public=f"layer_sizes returned a wrong n_x: {advice}",
             )
         if got[1] != 4:
-            raise CheckFailed(f"layer_sizes returned n_h = {got[1]}: set n_h = 4 in this exercise")
-        if got[2] != n_y:
             raise CheckFailed(
-                f"layer_sizes returned n_y = {got[2]} {where}: n_y is the number of outputs, "
-                "the number of rows of Y (Y.shape[0])"
+                f"layer_sizes returned n_h = {got[1]}: set n_h = 4 in this exercise",
+                public="layer_sizes returned a wrong n_h: set n_h = 4 in this exercise",
+            )
+        if got[2] != n_y:
+            advice = "n_y is the number of outputs, the number of rows of Y (Y.shape[0])"
+            raise CheckFailed(
+                f"layer_sizes returned n_y = {got[2]} {where}: {advice}",
+                public=f"layer_sizes returned a wrong n_y: {advice}",
             )
 
 
@@ -186,11 +200,13 @@ _SYMMETRY_HINT = (
 def initialize_parameters_shapes(submission: Any) -> None:
     """W1 (n_h, n_x), b1 (n_h, 1), W2 (n_y, n_h), b2 (n_y, 1) for several layer sizes."""
     for n_x, n_h, n_y in [(3, 5, 2), (7, 2, 1), (1, 6, 3)]:
-        call = f"initialize_parameters({n_x}, {n_h}, {n_y})"
+        call = _call(
+            f"initialize_parameters({n_x}, {n_h}, {n_y})", "initialize_parameters(n_x, n_h, n_y)"
+        )
         params = _params_result(submission.initialize_parameters(n_x, n_h, n_y), call)
         for key, (shape, names) in _shapes(n_x, n_h, n_y).items():
-            value = expect_array(params[key], f"{key} from {call}")
-            expect_shape(value, shape, f"{key} from {call}", names=names)
+            what = call.within(f"{key} from {{}}")
+            expect_shape(expect_array(params[key], what), shape, what, names=names)
 
 
 @check("initialize_parameters", "zero_biases", points=3)
@@ -271,9 +287,10 @@ def forward_propagation_values(submission: Any, reference: Any, rng: np.random.G
         expected_A2, expected = reference.forward_propagation(X, params)
         for key in CACHE:
             what = f"cache['{key}']"
-            value = expect_size(expect_array(cache[key], what), expected[key].shape, what)
+            value = expect_array(cache[key], what)
+            value = expect_size(value, expected[key].shape, what, names=CACHE_SYMBOLS[key])
             expect_close(value, expected[key], what, hint=_FORWARD_HINTS[key])
-        A2 = expect_size(A2, expected_A2.shape, "A2")
+        A2 = expect_size(A2, expected_A2.shape, "A2", names=CACHE_SYMBOLS["A2"])
         expect_close(A2, expected_A2, "A2", hint=_FORWARD_HINTS["A2"])
 
 
@@ -351,7 +368,8 @@ def backward_propagation_values(
         expected = reference.backward_propagation(params, cache, X, Y)
         numeric = _numeric_gradients(reference, params, X, Y)
         for key in ("dW2", "db2", "dW1", "db1"):
-            value = expect_size(expect_array(grads[key], key), expected[key].shape, key)
+            value = expect_array(grads[key], key)
+            value = expect_size(value, expected[key].shape, key, names=SYMBOLS[key[1:]])
             expect_close(value, expected[key], key, hint=_BACKWARD_HINTS[key])
             expect_close(
                 value,
@@ -380,7 +398,8 @@ def _compare_parameters(value: object, expected: dict[str, Any], call: str) -> N
     """Every parameter in ``value`` matches ``expected``."""
     params = _params_result(value, call)
     for key in PARAMS:
-        got = expect_size(expect_array(params[key], key), expected[key].shape, key)
+        got = expect_array(params[key], key)
+        got = expect_size(got, expected[key].shape, key, names=SYMBOLS[key])
         rule = f"{key} = {key} - learning_rate * d{key}"
         expect_close(got, expected[key], f"the updated {key}", hint=rule)
 
@@ -396,7 +415,11 @@ def update_parameters_values(submission: Any, reference: Any, rng: np.random.Gen
         params, grads = _update_case(rng, n_x, n_h, n_y)
         value = submission.update_parameters(params, grads, rate)
         expected = reference.update_parameters(params, grads, rate)
-        _compare_parameters(value, expected, f"update_parameters(..., learning_rate={rate})")
+        call = _call(
+            f"update_parameters(..., learning_rate={rate})",
+            "update_parameters(parameters, grads, learning_rate)",
+        )
+        _compare_parameters(value, expected, call)
 
 
 @check("update_parameters", "default_learning_rate", points=2)
@@ -414,7 +437,9 @@ def update_parameters_default_learning_rate(
     try:
         _compare_parameters(value, reference.update_parameters(params, grads), "update_parameters")
     except CheckFailed as exc:
-        raise CheckFailed(f"{exc} (the default learning_rate should be 1.2)") from None
+        note = " (the default learning_rate should be 1.2)"
+        public = None if exc.public is None else exc.public + note
+        raise CheckFailed(f"{exc}{note}", public=public) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,19 +451,20 @@ def nn_model_shapes(submission: Any, rng: np.random.Generator) -> None:
     """The returned parameters have the shapes of an (n_x, n_h, n_y) network, n_h as passed."""
     n_x, n_h, m = 3, 5, 30
     X, Y = rng.normal(size=(n_x, m)), np.repeat([[0.0, 1.0]], m // 2, axis=0).reshape(1, m)
-    call = f"nn_model(X, Y, {n_h}, 10)"
+    call = _call(f"nn_model(X, Y, {n_h}, 10)", "nn_model(X, Y, n_h, num_iterations)")
     params = _params_result(submission.nn_model(X, Y, n_h, 10, False), call)
     for key, (shape, names) in _shapes(n_x, n_h, 1).items():
-        value = expect_array(params[key], f"{key} from {call}")
+        what = call.within(f"{key} from {{}}")
+        value = expect_array(params[key], what)
         expect_shape(
             value,
             shape,
-            f"{key} from {call}",
+            what,
             names=names,
             hint="build the hidden layer with the n_h passed to nn_model (not layer_sizes's 4) "
             "and take n_x and n_y from layer_sizes(X, Y)",
         )
-        expect_finite(value, f"{key} from {call}")
+        expect_finite(value, what)
 
 
 @check("nn_model", "trains", points=10)
@@ -457,10 +483,11 @@ def nn_model_trains(submission: Any, reference: Any, rng: np.random.Generator) -
     most about 87%, so a loop that never updates fails.
     """
     X, Y = _two_blobs(rng, 40)
-    params = _params_result(submission.nn_model(X, Y, 4, 150, False), "nn_model(X, Y, 4, 150)")
+    call = _call("nn_model(X, Y, 4, 150)", "nn_model(X, Y, n_h, num_iterations)")
+    params = _params_result(submission.nn_model(X, Y, 4, 150, False), call)
     for key, (shape, names) in _shapes(2, 4, 1).items():
         value = expect_array(params[key], key)
-        expect_shape(value, shape, f"{key} from nn_model(X, Y, 4, 150)", names=names)
+        expect_shape(value, shape, call.within(f"{key} from {{}}"), names=names)
         expect_finite(value, f"{key} from nn_model")
     predictions = np.asarray(reference.predict(params, X), dtype=np.float64)
     accuracy = float(np.mean(predictions == Y))
@@ -468,13 +495,19 @@ def nn_model_trains(submission: Any, reference: Any, rng: np.random.Generator) -
         A2, _ = reference.forward_propagation(X, params)
         cost = float(reference.compute_cost(A2, Y))
     if accuracy < 0.95 or not cost < 0.1:
+        advice = (
+            "check that each iteration calls forward_propagation, compute_cost, "
+            "backward_propagation and update_parameters, and that nn_model returns the updated "
+            "parameters"
+        )
         raise CheckFailed(
             f"after 150 iterations on an easy, separable data set, the parameters returned by "
             f"nn_model classify {accuracy:.0%} of the training points correctly and have a cost "
             f"of {cost:.3g}; a correct model classifies all of them and its cost is close to 0: "
-            "check that each iteration calls forward_propagation, compute_cost, "
-            "backward_propagation and update_parameters, and that nn_model returns the updated "
-            "parameters"
+            f"{advice}",
+            public="after training on an easy, separable data set, the parameters returned by "
+            f"{call.public} do not classify the training points correctly: a correct model "
+            f"classifies all of them and its cost is close to 0: {advice}",
         )
 
 
@@ -499,7 +532,8 @@ def predict_values(submission: Any, reference: Any, rng: np.random.Generator) ->
         expected = np.asarray(reference.predict(params, X), dtype=np.float64)
         wrong = int(np.count_nonzero(predictions.astype(np.float64) != expected))
         if wrong:
+            advice = "run forward_propagation and predict 1 where A2 > 0.5, 0 elsewhere"
             raise CheckFailed(
-                f"predict returned the wrong class for {wrong} of {m} examples: run "
-                "forward_propagation and predict 1 where A2 > 0.5, 0 elsewhere"
+                f"predict returned the wrong class for {wrong} of {m} examples: {advice}",
+                public=f"predict returned the wrong class for some examples: {advice}",
             )
