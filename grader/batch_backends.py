@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -28,7 +29,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
-from grader.runner import Grader
+from grader.runner import INTERNAL_ERROR, Grader, internal_error_result
 from grader.sandbox.host import Zygote
 
 __all__ = [
@@ -144,7 +145,8 @@ class State:
         """Store a freshly graded result in the cache and queue it for emission."""
         key = self.keys.get(index)
         cache = self.settings.cache
-        if cache is not None and key is not None and result.sha256:
+        internal = (result.error or "").startswith(INTERNAL_ERROR)  # regraded when fixed
+        if cache is not None and key is not None and result.sha256 and not internal:
             cache.put(key, result)
         self.ready[index] = (result, False)
         if self.on_progress:
@@ -174,7 +176,7 @@ class State:
 
     def finish(self) -> BatchOutcome:
         """The outcome, once everything that will be emitted has been."""
-        info = AssignmentInfo(self.assignment.id, self.assignment.title, self._max_score())
+        info = AssignmentInfo(self.assignment.id, self.assignment.title, self.max_score())
         header = GradingRun(
             grader_version=__version__,
             assignment=info,
@@ -190,7 +192,8 @@ class State:
             isolation=self.isolation,
         )
 
-    def _max_score(self) -> float:
+    def max_score(self) -> float:
+        """The most a submission can score with the batch's visibility."""
         checks = self.assignment.select(self.settings.visibility)
         return float(sum(c.spec.points for c in checks))
 
@@ -313,7 +316,14 @@ def _schedule(
 
 
 def _collect(state: State, index: int, future: Future[Any]) -> None:
-    value = future.result()
+    try:
+        value = future.result()
+    except Exception as exc:
+        # The worker failed outside grade_path's own net (it died, or its result could not
+        # be sent back): that submission gets an internal-error result, the batch goes on.
+        sid, path = state.plan[index]
+        max_score = state.max_score()
+        value = internal_error_result(exc, sid, str(path), "", max_score, time.perf_counter())
     if isinstance(value, tuple):  # from a worker process: (result, isolation, warnings)
         result, isolation, warnings = value
         if isolation:
@@ -346,6 +356,12 @@ def _worker_grade(
 ) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...]]:
     """Grade one submission in a worker process."""
     assert _worker_grader is not None, "worker not initialised"
-    result = _worker_grader.grade_path(path, submission_id)
+    start = time.perf_counter()
+    try:
+        result = _worker_grader.grade_path(path, submission_id)
+    except Exception as exc:  # grade_path has its own net; this one is for what it misses
+        result = internal_error_result(
+            exc, submission_id, path, "", _worker_grader.max_score, start
+        )
     isolation, warnings = _isolation_of(_worker_grader)
     return result, isolation, warnings

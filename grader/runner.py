@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,13 +28,15 @@ from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import StudentCodeError
 
-__all__ = ["Grader", "run_check"]
+__all__ = ["INTERNAL_ERROR", "Grader", "internal_error_result", "run_check"]
 
 _STUB_HINT = (
     "`{name}` is not implemented yet: the code between `# YOUR CODE STARTS HERE` and "
     "`# YOUR CODE ENDS HERE` is still empty ({error})"
 )
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
+_INTERNAL_MESSAGE = 300
+INTERNAL_ERROR = "internal error while grading this submission:"
 
 
 def _rng_for(check_id: str) -> np.random.Generator:
@@ -131,7 +134,12 @@ class Grader:
         self.close()
 
     def grade_path(self, path: str | Path, submission_id: str) -> SubmissionResult:
-        """Grade one file. Never raises for a bad submission: it becomes an invalid result."""
+        """Grade one file. Never raises for a bad submission: it becomes an invalid result.
+
+        Nor for a bug of the grader's own met while grading it (in reading, extraction, a
+        check or a decoder): that becomes an invalid result naming the internal error, so one
+        submission never stops a batch. KeyboardInterrupt still stops everything.
+        """
         start = time.perf_counter()
         try:
             source = read_submission(str(path), max_bytes=self.max_bytes)
@@ -146,6 +154,10 @@ class Grader:
                 max_score=self.max_score,
                 duration_s=time.perf_counter() - start,
             )
+        except Exception as exc:
+            return internal_error_result(
+                exc, submission_id, str(path), _sha256_or_empty(path), self.max_score, start
+            )
         return self.grade_source(source, submission_id, start=start)
 
     def grade_source(
@@ -156,7 +168,7 @@ class Grader:
         start: float | None = None,
         visibility: str | None = None,
     ) -> SubmissionResult:
-        """Grade an already-read submission.
+        """Grade an already-read submission; never raises but for KeyboardInterrupt.
 
         ``visibility="visible"`` runs only the public checks among this grader's own, in the
         same sandbox, exactly as a grader made with that visibility would (each check's seed
@@ -166,6 +178,16 @@ class Grader:
         checks = self.checks
         if visibility not in (None, "all"):
             checks = tuple(c for c in self.checks if c.visibility == visibility)
+        try:
+            return self._grade_source(source, submission_id, start, checks)
+        except Exception as exc:  # the last-resort net: a bug of ours costs one submission
+            max_score = float(sum(c.spec.points for c in checks))
+            path, sha256 = getattr(source, "path", ""), getattr(source, "sha256", "")
+            return internal_error_result(exc, submission_id, path, sha256, max_score, start)
+
+    def _grade_source(
+        self, source: SourceFile, submission_id: str, start: float, checks: Sequence[Check]
+    ) -> SubmissionResult:
         program = extract_program(source.cells)
         submission = SandboxSubmission(self.zygote, program, self.limits)
         warnings = [*source.warnings, *program.warnings]
@@ -227,6 +249,48 @@ class Grader:
                 )
             )
         return results
+
+
+def internal_error_result(
+    exc: BaseException,
+    submission_id: str,
+    path: str,
+    sha256: str,
+    max_score: float,
+    start: float,
+) -> SubmissionResult:
+    """The result of a submission whose grading hit a bug of the grader's own: invalid, 0."""
+    return SubmissionResult(
+        id=submission_id,
+        path=str(path),
+        sha256=str(sha256),
+        status="invalid",
+        error=internal_error_text(exc),
+        score=0.0,
+        max_score=max_score,
+        duration_s=time.perf_counter() - start,
+    )
+
+
+def internal_error_text(exc: BaseException) -> str:
+    """What an instructor reads about a grader bug: its type, message and innermost place.
+
+    Only the file name and line of the grader's frame are named, never a path or source.
+    """
+    try:
+        message = str(exc)
+    except Exception:
+        message = "(the error's message could not be formatted)"
+    if len(message) > _INTERNAL_MESSAGE:
+        message = message[:_INTERNAL_MESSAGE] + "..."
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        where = f" (at {Path(frame.f_code.co_filename).name}:{lineno})"
+    return (
+        f"{INTERNAL_ERROR} {type(exc).__name__}: {message}"
+        f"{where}. This is a bug in the grader, not in the submission: please report it "
+        "(with the submission) to the course staff; the other submissions are not affected"
+    )
 
 
 def _notebook_imports(assignment: Assignment) -> list[str]:
