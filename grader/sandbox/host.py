@@ -161,10 +161,7 @@ class ChildProcess:
         deadline = time.monotonic() + timeout
         data = b""
         while time.monotonic() < deadline:
-            import select
-
-            ready, _, _ = select.select([self.status_fd], [], [], deadline - time.monotonic())
-            if not ready:
+            if not wire.readable(self.status_fd, deadline - time.monotonic()):
                 break
             chunk = os.read(self.status_fd, 64)
             if not chunk:
