@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +206,38 @@ def test_collect_turns_any_failed_future_into_a_result(tmp_path: Path) -> None:
     state.emit_ready()
     assert len(emitted) == 1 and emitted[0].status == "invalid"
     assert emitted[0].error is not None and "OSError: the worker process died" in emitted[0].error
+
+
+def fake_worker(path: str, sid: str) -> tuple[SubmissionResult, dict[str, bool], tuple[()]]:
+    """Runs in a worker process: dies on submission "b" as a crashing grader would."""
+    if sid == "b":
+        os._exit(3)
+    result = SubmissionResult(
+        id=sid, path=path, sha256="", status="graded", error=None, score=6.0, max_score=6.0,
+        duration_s=0.0,
+    )
+    return result, {}, ()
+
+
+def test_a_worker_process_that_dies_costs_only_its_submission(
+    subs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("d", "e", "f"):
+        (subs / f"{name}.py").write_text(CORRECT + f"# {name}\n")
+
+    def pool(state: backends.State, jobs: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+
+    monkeypatch.setattr(backends, "_process_pool", pool)
+    monkeypatch.setattr(backends, "_worker_grade", fake_worker)
+    results: list[SubmissionResult] = []
+    outcome = run_batch(
+        load_assignment(TINY),
+        plan_submissions([subs]),
+        lambda result, cached: results.append(result),
+        settings=BatchSettings(jobs=2, backend="processes"),
+    )
+    assert not outcome.interrupted
+    assert [r.id for r in results] == ["a", "b", "c", "d", "e", "f"]
+    assert [r.status for r in results] == ["graded", "invalid", *["graded"] * 4]
+    assert results[1].error is not None and "BrokenProcessPool" in results[1].error
