@@ -222,7 +222,7 @@ _REPLIES = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(_REPLIES, min_size=1, max_size=3))
 def test_any_reply_is_read_as_a_result_or_a_failure(tmp_path: Path, replies: list[Any]) -> None:

@@ -26,6 +26,7 @@ FUZZ = settings(
     max_examples=300,
     deadline=None,
     derandomize=True,
+    database=None,  # nothing written into the repository
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 ALLOWED_DTYPES = ["<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "|u1", "|b1"]
