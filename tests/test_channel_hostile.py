@@ -277,3 +277,21 @@ def test_a_malformed_zygote_reply_is_a_value_error(tmp_path: Path, reply: bytes)
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_child_that_stops_reading_times_out_instead_of_blocking_the_grader(
+    tmp_path: Path,
+) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    ours, theirs = socket.socketpair()
+    status_r, status_w = os.pipe()
+    child = ChildProcess(sleeper.pid, ours, status_r, str(tmp_path / "box"))
+    try:
+        with pytest.raises(ChildFailure) as info:  # 16 MB never read by the other end
+            child.request({"op": "call", "args": ["x" * (16 << 20)]}, 1.0, 1 << 20)
+        assert info.value.kind == "timeout"
+    finally:
+        child.close()
+        theirs.close()
+        os.close(status_w)
+        sleeper.wait()

@@ -116,7 +116,13 @@ class ChildProcess:
         request_id = f"{self._nonce}:{self._requests}"
         try:
             payload = wire.encode({**message, "id": request_id}, max_bytes=1 << 40)
-            wire.send_frame(self.sock, payload)
+            # A child that stops reading (stopped, or busy in a thread of the student's) must
+            # not block us forever on a request larger than the socket's buffer.
+            self.sock.settimeout(timeout)
+            try:
+                wire.send_frame(self.sock, payload)
+            finally:
+                self.sock.settimeout(None)
             frame = wire.recv_frame(
                 self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
             )
