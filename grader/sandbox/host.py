@@ -118,7 +118,7 @@ class ChildProcess:
             payload = wire.encode({**message, "id": request_id}, max_bytes=1 << 40)
             # A child that stops reading (stopped, or busy in a thread of the student's) must
             # not block us forever on a request larger than the socket's buffer.
-            self.sock.settimeout(timeout)
+            self.sock.settimeout(max(timeout, 0.001))
             try:
                 wire.send_frame(self.sock, payload)
             finally:

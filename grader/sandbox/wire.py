@@ -45,6 +45,7 @@ MAX_ITEMS = 200_000
 _MAX_INT_DIGITS = 4000
 _HEAD = struct.Struct(">I")
 _FRAME = struct.Struct(">Q")
+_MAX_WAIT_MS = 2**31 - 1  # poll() takes a C int
 # Structural JSON tokens (``[``, ``{``, ``,``) outside strings per item that ``encode`` counts:
 # at most 7 (a 0-d array in a list: 6 in the tree, 1 in the buffer table; each dimension and
 # each dict key is an item too). Checking this bound before ``json.loads`` keeps a header of
@@ -357,7 +358,7 @@ def readable(fd: int, timeout: float) -> bool:
     """
     poller = select.poll()
     poller.register(fd, select.POLLIN)
-    return bool(poller.poll(max(0, math.ceil(timeout * 1000))))
+    return bool(poller.poll(min(max(0, math.ceil(timeout * 1000)), _MAX_WAIT_MS)))
 
 
 def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes | None:
