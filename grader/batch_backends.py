@@ -32,7 +32,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
-from grader.runner import INTERNAL_ERROR, Grader, internal_error_result
+from grader.runner import INTERNAL_ERROR, Grader, grader_cannot_go_on, internal_error_result
 from grader.sandbox.host import Zygote
 
 __all__ = [
@@ -379,6 +379,8 @@ def _collect(state: State, index: int, future: Future[Any]) -> None:
     except Exception as exc:
         # The worker failed outside grade_path's own net (it died, or its result could not
         # be sent back): that submission gets an internal-error result, the batch goes on.
+        if grader_cannot_go_on(exc):
+            raise
         sid, path = state.plan[index]
         max_score = state.max_score()
         value = internal_error_result(exc, sid, str(path), "", max_score, time.perf_counter())
@@ -418,6 +420,8 @@ def _worker_grade(
     try:
         result = _worker_grader.grade_path(path, submission_id)
     except Exception as exc:  # grade_path has its own net; this one is for what it misses
+        if grader_cannot_go_on(exc):
+            raise
         result = internal_error_result(
             exc, submission_id, path, "", _worker_grader.max_score, start
         )

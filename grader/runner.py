@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Check
-from grader.errors import InvalidSubmission
+from grader.errors import GraderError, InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.reference import load_reference
@@ -28,7 +28,13 @@ from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import StudentCodeError
 
-__all__ = ["INTERNAL_ERROR", "Grader", "internal_error_result", "run_check"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "Grader",
+    "grader_cannot_go_on",
+    "internal_error_result",
+    "run_check",
+]
 
 _STUB_HINT = (
     "`{name}` is not implemented yet: the code between `# YOUR CODE STARTS HERE` and "
@@ -155,6 +161,8 @@ class Grader:
                 duration_s=time.perf_counter() - start,
             )
         except Exception as exc:
+            if grader_cannot_go_on(exc):
+                raise
             return internal_error_result(
                 exc, submission_id, str(path), _sha256_or_empty(path), self.max_score, start
             )
@@ -181,8 +189,16 @@ class Grader:
         try:
             return self._grade_source(source, submission_id, start, checks)
         except Exception as exc:  # the last-resort net: a bug of ours costs one submission
+            if grader_cannot_go_on(exc):
+                raise
             max_score = float(sum(c.spec.points for c in checks))
             path, sha256 = getattr(source, "path", ""), getattr(source, "sha256", "")
+            if isinstance(exc, InvalidSubmission):
+                return SubmissionResult(
+                    id=submission_id, path=str(path), sha256=str(sha256), status="invalid",
+                    error=str(exc), score=0.0, max_score=max_score,
+                    duration_s=time.perf_counter() - start,
+                )
             return internal_error_result(exc, submission_id, path, sha256, max_score, start)
 
     def _grade_source(
@@ -249,6 +265,12 @@ class Grader:
                 )
             )
         return results
+
+
+def grader_cannot_go_on(exc: BaseException) -> bool:
+    """True for errors that stop grading altogether (the sandbox or the assignment broke),
+    which no submission's result can stand for; a bad submission or a bug does not."""
+    return isinstance(exc, GraderError) and not isinstance(exc, InvalidSubmission)
 
 
 def internal_error_result(

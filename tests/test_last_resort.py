@@ -24,6 +24,7 @@ import grader.runner as runner
 from grader.assignment import load_assignment
 from grader.batch import BatchSettings, plan_submissions, run_batch
 from grader.cli import ExitCode, main
+from grader.errors import InvalidSubmission, SandboxError
 from grader.results import SubmissionResult
 
 DATA = Path(__file__).parent / "data"
@@ -241,3 +242,32 @@ def test_a_worker_process_that_dies_costs_only_its_submission(
     assert [r.id for r in results] == ["a", "b", "c", "d", "e", "f"]
     assert [r.status for r in results] == ["graded", "invalid", *["graded"] * 4]
     assert results[1].error is not None and "BrokenProcessPool" in results[1].error
+
+
+def test_an_invalid_submission_found_late_is_invalid_not_internal(
+    subs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def extract(*args: Any, **kwargs: Any) -> Any:
+        if _boom_in(args):
+            raise InvalidSubmission("cell 3: too many definitions")
+        return real(*args, **kwargs)
+
+    real = runner.extract_program
+    monkeypatch.setattr(runner, "extract_program", extract)
+    assert main(["grade", str(TINY), str(subs), "-q", "-j", "1", "--json", "r.json"]) == 0
+    b = {s["id"]: s for s in json.loads(Path("r.json").read_text())["submissions"]}["b"]
+    assert b["status"] == "invalid" and b["error"] == "cell 3: too many definitions"
+
+
+def test_a_broken_sandbox_still_stops_the_batch_with_its_exit_code(
+    subs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not a submission's fault, and no submission's result: every later one would fail too.
+    def extract(*args: Any, **kwargs: Any) -> Any:
+        if _boom_in(args):
+            raise SandboxError("the sandbox helper process did not start")
+        return real(*args, **kwargs)
+
+    real = runner.extract_program
+    monkeypatch.setattr(runner, "extract_program", extract)
+    assert main(["grade", str(TINY), str(subs), "-q", "-j", "1"]) == ExitCode.SANDBOX_ERROR
