@@ -301,3 +301,11 @@ def test_any_stream_gives_a_frame_eof_or_a_wire_error(data: bytes, announce: int
         except wire.WireError:
             return
         assert frame is None or (isinstance(frame, bytes) and len(frame) <= 1024)
+
+
+def test_integers_too_long_to_encode_are_refused_when_decoded() -> None:
+    # 4,000 digits parse (Python's limit is 4,300) but could not be encoded again.
+    raw = b'{"v": 1' + b"0" * 3999 + b', "b": []}'
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(framed(raw))
+    assert wire.decode(wire.encode(2**11_999)) == 2**11_999

@@ -42,7 +42,7 @@ __all__ = [
 MAGIC = b"GRW1"
 MAX_DEPTH = 32
 MAX_ITEMS = 200_000
-_MAX_INT_DIGITS = 4000
+_MAX_INT_BITS = 12_000  # about 3,600 decimal digits; both sides refuse larger integers
 _HEAD = struct.Struct(">I")
 _FRAME = struct.Struct(">Q")
 _MAX_WAIT_MS = 2**31 - 1  # poll() takes a C int
@@ -161,7 +161,7 @@ class _Encoder:
 
     def _int(self, v: int) -> int:
         self.count()
-        if v.bit_length() > _MAX_INT_DIGITS * 3:
+        if v.bit_length() > _MAX_INT_BITS:
             raise WireError("too_large", "result too large: an integer with too many digits")
         return v
 
@@ -223,6 +223,8 @@ class _Decoder:
         t = type(node)  # json.loads builds exact built-in types only
         if t is str:
             return _text(node)
+        if t is int and node.bit_length() > _MAX_INT_BITS:
+            raise WireError("too_large", "result too large: an integer with too many digits")
         if node is None or t is float or t is int or t is bool:
             return node
         if t is not dict or len(node) != 1:
