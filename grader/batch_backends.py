@@ -5,19 +5,23 @@ See :mod:`grader.batch` for the public API and the choice between the backends.
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
+    BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +32,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
-from grader.runner import Grader
+from grader.runner import INTERNAL_ERROR, Grader, grader_cannot_go_on, internal_error_result
 from grader.sandbox.host import Zygote
 
 __all__ = [
@@ -111,6 +115,7 @@ class State:
         self.keys: dict[int, str] = {}
         self.next_emit = 0
         self.emitted = self.graded = 0
+        self.good = 0  # results graded here that are not internal errors
         self.fingerprint = assignment_fingerprint(assignment) if settings.cache is not None else ""
 
     def lookup(self, index: int) -> SubmissionResult | None:
@@ -144,8 +149,10 @@ class State:
         """Store a freshly graded result in the cache and queue it for emission."""
         key = self.keys.get(index)
         cache = self.settings.cache
-        if cache is not None and key is not None and result.sha256:
+        internal = (result.error or "").startswith(INTERNAL_ERROR)  # regraded when fixed
+        if cache is not None and key is not None and result.sha256 and not internal:
             cache.put(key, result)
+        self.good += not internal
         self.ready[index] = (result, False)
         if self.on_progress:
             self.on_progress(False)
@@ -174,7 +181,7 @@ class State:
 
     def finish(self) -> BatchOutcome:
         """The outcome, once everything that will be emitted has been."""
-        info = AssignmentInfo(self.assignment.id, self.assignment.title, self._max_score())
+        info = AssignmentInfo(self.assignment.id, self.assignment.title, self.max_score())
         header = GradingRun(
             grader_version=__version__,
             assignment=info,
@@ -190,7 +197,8 @@ class State:
             isolation=self.isolation,
         )
 
-    def _max_score(self) -> float:
+    def max_score(self) -> float:
+        """The most a submission can score with the batch's visibility."""
         checks = self.assignment.select(self.settings.visibility)
         return float(sum(c.spec.points for c in checks))
 
@@ -265,42 +273,79 @@ def run_processes(state: State, jobs: int) -> None:
     if state.settings.strict:
         # Refuse here, with the SandboxError's message, rather than break the worker pool.
         Zygote(strict=True).close()
+    todo: list[int] = list(range(len(state.plan)))
+    suspects: list[int] = []
+    fruitless = 0  # pools in a row that broke before grading anything
+    while (todo or suspects) and not state.stop:
+        # A worker process that dies (a crash or the OOM killer, in the grader's own code)
+        # breaks the whole pool. Then a fresh pool grades what was in flight one at a time,
+        # so the submission that kills a pool again gets an internal-error result alone, and
+        # the rest of the batch goes on.
+        if fruitless >= 3:
+            raise BrokenProcessPool("the grading worker processes keep dying")
+        good = state.good
+        with _process_pool(state, jobs) as pool:
+
+            def submit(index: int) -> Future[Any]:
+                sid, path = state.plan[index]
+                return pool.submit(_worker_grade, str(path), sid)
+
+            if suspects:
+                _lost, suspects = _schedule(state, pool, submit, jobs, suspects, solo=True)
+            else:
+                suspects, todo = _schedule(state, pool, submit, jobs, todo)
+        fruitless = fruitless + 1 if state.good == good else 0
+    state.emit_ready(skip_gaps=state.stop)
+
+
+def _process_pool(state: State, jobs: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("spawn")  # no fork of a threaded grader process
     root = str(state.assignment.root)
-    with ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
         initializer=_worker_start,
         initargs=(root, state.settings.visibility, state.settings.strict),
-    ) as pool:
-
-        def submit(index: int) -> Future[Any]:
-            sid, path = state.plan[index]
-            return pool.submit(_worker_grade, str(path), sid)
-
-        _schedule(state, pool, submit, jobs)
+    )
 
 
 def _schedule(
-    state: State, pool: Executor, submit: Callable[[int], Future[Any]], jobs: int
-) -> None:
-    """Keep up to ``window`` submissions in flight or waiting; emit in plan order."""
+    state: State,
+    pool: Executor,
+    submit: Callable[[int], Future[Any]],
+    jobs: int,
+    todo: Sequence[int] | None = None,
+    *,
+    solo: bool = False,
+) -> tuple[list[int], list[int]]:
+    """Keep up to ``window`` submissions in flight or waiting; emit in plan order.
+
+    Grades the plan indices ``todo`` (default: the whole plan); with ``solo``, one at a time.
+    If the pool breaks, returns (the indices in flight then, those not started yet); with
+    ``solo`` the one in flight gets an internal-error result instead. Otherwise ([], []).
+    """
     window = state.settings.window or max(16 * jobs, 32)
+    queue = collections.deque(range(len(state.plan)) if todo is None else todo)
     pending: dict[Future[Any], int] = {}
-    next_submit = 0
+    lost: list[int] = []
+    broken = False
     try:
-        while state.next_emit < len(state.plan) and not state.stop:
-            while next_submit < len(state.plan) and len(pending) + len(state.ready) < window:
-                if not state.take_cached(next_submit):
-                    pending[submit(next_submit)] = next_submit
-                next_submit += 1
+        while (queue or pending) and not state.stop and not lost:
+            while queue and (
+                not pending if solo else len(pending) + len(state.ready) < window
+            ):
+                if not state.take_cached(queue[0]):
+                    pending[submit(queue[0])] = queue[0]
+                queue.popleft()
             state.emit_ready()
             if pending and not state.stop:
                 done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
-                    _collect(state, pending.pop(future), future)
+                    _collect_or_lose(state, pending.pop(future), future, lost, solo)
     except KeyboardInterrupt:
         state.stop = True
+    except BrokenExecutor:
+        broken = True  # submit() found the pool broken
     finally:
         # Stop starting work; what is running finishes (bounded by its limits) and is kept.
         for future in pending:
@@ -308,12 +353,37 @@ def _schedule(
         pool.shutdown(wait=True, cancel_futures=True)
     for future, index in pending.items():
         if future.done() and not future.cancelled():
-            _collect(state, index, future)
+            _collect_or_lose(state, index, future, lost, solo)
+    if broken or lost:
+        # What never started goes back to the queue (a stop request drops it, as ever).
+        queue.extend(index for future, index in pending.items() if future.cancelled())
+        state.emit_ready()
+        return sorted(lost), sorted(queue)
     state.emit_ready(skip_gaps=state.stop)
+    return [], []
+
+
+def _collect_or_lose(
+    state: State, index: int, future: Future[Any], lost: list[int], solo: bool
+) -> None:
+    """Collect a finished future, unless its pool broke under it: then it is ``lost``."""
+    if not solo and isinstance(future.exception(), BrokenExecutor):
+        lost.append(index)
+    else:
+        _collect(state, index, future)
 
 
 def _collect(state: State, index: int, future: Future[Any]) -> None:
-    value = future.result()
+    try:
+        value = future.result()
+    except Exception as exc:
+        # The worker failed outside grade_path's own net (it died, or its result could not
+        # be sent back): that submission gets an internal-error result, the batch goes on.
+        if grader_cannot_go_on(exc):
+            raise
+        sid, path = state.plan[index]
+        max_score = state.max_score()
+        value = internal_error_result(exc, sid, str(path), "", max_score, time.perf_counter())
     if isinstance(value, tuple):  # from a worker process: (result, isolation, warnings)
         result, isolation, warnings = value
         if isolation:
@@ -346,6 +416,14 @@ def _worker_grade(
 ) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...]]:
     """Grade one submission in a worker process."""
     assert _worker_grader is not None, "worker not initialised"
-    result = _worker_grader.grade_path(path, submission_id)
+    start = time.perf_counter()
+    try:
+        result = _worker_grader.grade_path(path, submission_id)
+    except Exception as exc:  # grade_path has its own net; this one is for what it misses
+        if grader_cannot_go_on(exc):
+            raise
+        result = internal_error_result(
+            exc, submission_id, path, "", _worker_grader.max_score, start
+        )
     isolation, warnings = _isolation_of(_worker_grader)
     return result, isolation, warnings

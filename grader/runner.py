@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import os
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ import numpy as np
 
 from grader.assignment import Assignment, Check
 from grader.collect import collect
-from grader.errors import InvalidSubmission
+from grader.errors import GraderError, InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
 from grader.files import open_regular
 from grader.ids import submission_id_for
@@ -32,9 +33,21 @@ from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import CheckFailed, StudentCodeError
 
-__all__ = ["Grader", "Verdict", "find_submissions", "judge", "run_check", "submission_id_for"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "Grader",
+    "Verdict",
+    "find_submissions",
+    "grader_cannot_go_on",
+    "internal_error_result",
+    "judge",
+    "run_check",
+    "submission_id_for",
+]
 
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
+_INTERNAL_MESSAGE = 300
+INTERNAL_ERROR = "internal error while grading this submission:"
 
 
 class Verdict(NamedTuple):
@@ -151,7 +164,12 @@ class Grader:
         self.close()
 
     def grade_path(self, path: str | Path, submission_id: str) -> SubmissionResult:
-        """Grade one file. Never raises for a bad submission: it becomes an invalid result."""
+        """Grade one file. Never raises for a bad submission: it becomes an invalid result.
+
+        Nor for a bug of the grader's own met while grading it (in reading, extraction, a
+        check or a decoder): that becomes an invalid result naming the internal error, so one
+        submission never stops a batch. KeyboardInterrupt still stops everything.
+        """
         start = time.perf_counter()
         try:
             source = read_submission(str(path), max_bytes=self.max_bytes)
@@ -166,6 +184,12 @@ class Grader:
                 max_score=self.max_score,
                 duration_s=time.perf_counter() - start,
             )
+        except Exception as exc:
+            if grader_cannot_go_on(exc):
+                raise
+            return internal_error_result(
+                exc, submission_id, str(path), _sha256_or_empty(path), self.max_score, start
+            )
         return self.grade_source(source, submission_id, start=start)
 
     def grade_source(
@@ -176,7 +200,7 @@ class Grader:
         start: float | None = None,
         visibility: str | None = None,
     ) -> SubmissionResult:
-        """Grade an already-read submission.
+        """Grade an already-read submission; never raises but for KeyboardInterrupt.
 
         ``visibility="visible"`` runs only the public checks among this grader's own, in the
         same sandbox, exactly as a grader made with that visibility would (each check's seed
@@ -186,6 +210,24 @@ class Grader:
         checks = self.checks
         if visibility not in (None, "all"):
             checks = tuple(c for c in self.checks if c.visibility == visibility)
+        try:
+            return self._grade_source(source, submission_id, start, checks)
+        except Exception as exc:  # the last-resort net: a bug of ours costs one submission
+            if grader_cannot_go_on(exc):
+                raise
+            max_score = float(sum(c.spec.points for c in checks))
+            path, sha256 = getattr(source, "path", ""), getattr(source, "sha256", "")
+            if isinstance(exc, InvalidSubmission):
+                return SubmissionResult(
+                    id=submission_id, path=str(path), sha256=str(sha256), status="invalid",
+                    error=str(exc), score=0.0, max_score=max_score,
+                    duration_s=time.perf_counter() - start,
+                )
+            return internal_error_result(exc, submission_id, path, sha256, max_score, start)
+
+    def _grade_source(
+        self, source: SourceFile, submission_id: str, start: float, checks: Sequence[Check]
+    ) -> SubmissionResult:
         program = extract_program(source.cells)
         submission = SandboxSubmission(self.zygote, program, self.limits)
         warnings = [*source.warnings, *program.warnings]
@@ -262,6 +304,54 @@ class Grader:
             output=submission.take_output(),
             public_message=verdict.public_message if hidden else None,
         )
+
+
+def grader_cannot_go_on(exc: BaseException) -> bool:
+    """True for errors that stop grading altogether (the sandbox or the assignment broke),
+    which no submission's result can stand for; a bad submission or a bug does not."""
+    return isinstance(exc, GraderError) and not isinstance(exc, InvalidSubmission)
+
+
+def internal_error_result(
+    exc: BaseException,
+    submission_id: str,
+    path: str,
+    sha256: str,
+    max_score: float,
+    start: float,
+) -> SubmissionResult:
+    """The result of a submission whose grading hit a bug of the grader's own: invalid, 0."""
+    return SubmissionResult(
+        id=submission_id,
+        path=str(path),
+        sha256=str(sha256),
+        status="invalid",
+        error=internal_error_text(exc),
+        score=0.0,
+        max_score=max_score,
+        duration_s=time.perf_counter() - start,
+    )
+
+
+def internal_error_text(exc: BaseException) -> str:
+    """What an instructor reads about a grader bug: its type, message and innermost place.
+
+    Only the file name and line of the grader's frame are named, never a path or source.
+    """
+    try:
+        message = str(exc)
+    except Exception:
+        message = "(the error's message could not be formatted)"
+    if len(message) > _INTERNAL_MESSAGE:
+        message = message[:_INTERNAL_MESSAGE] + "..."
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        where = f" (at {Path(frame.f_code.co_filename).name}:{lineno})"
+    return (
+        f"{INTERNAL_ERROR} {type(exc).__name__}: {message}"
+        f"{where}. This is a bug in the grader, not in the submission: please report it "
+        "(with the submission) to the course staff; the other submissions are not affected"
+    )
 
 
 def _notebook_imports(assignment: Assignment) -> list[str]:

@@ -34,6 +34,9 @@ _KINDS: dict[str, FailureKind] = {
 }
 
 
+_MAX_PARAMETERS = 10_000
+
+
 class LoadFailure(Exception):
     """The program's definitions could not be loaded at all (the child hung or died)."""
 
@@ -41,6 +44,18 @@ class LoadFailure(Exception):
 def _text(reply: dict[str, Any], key: str, limit: int = 2000) -> str:
     value = reply.get(key, "")
     return value[:limit] if isinstance(value, str) else ""
+
+
+def _signature(sig: object) -> Signature | None:
+    """``[positional, required, varargs]`` as the child sends it, or None if malformed."""
+    if not (isinstance(sig, list) and len(sig) == 3):
+        return None
+    positional, required, varargs = sig
+    if type(positional) is not int or type(required) is not int or type(varargs) is not bool:
+        return None
+    if not 0 <= required <= positional <= _MAX_PARAMETERS:
+        return None
+    return Signature(positional, required, varargs)
 
 
 class SandboxSubmission:
@@ -71,11 +86,18 @@ class SandboxSubmission:
         except ChildFailure as exc:
             child.close()
             raise LoadFailure(exc.message) from None
+        if reply["status"] != "ok":
+            # Loading itself never fails in a sound child (a failing unit is a warning).
+            child.close()
+            message = _text(reply, "message") or f"status {_text(reply, 'status', 40)}"
+            raise LoadFailure(f"the sandbox could not report the definitions: {message}")
         self._child = child
         if not self.signatures:
             self._read_load_reply(reply)
 
     def _read_load_reply(self, reply: dict[str, Any]) -> None:
+        # The reply is plain data, but any of it may be forged by student code: take only
+        # well-formed entries, each bounded.
         warnings = reply.get("warnings")
         if isinstance(warnings, list):
             # Once each: `import sklearn` and `import sklearn.datasets` fail the same way.
@@ -84,10 +106,9 @@ class SandboxSubmission:
         functions = reply.get("functions")
         if isinstance(functions, dict):
             for name, sig in functions.items():
-                if isinstance(sig, list) and len(sig) == 3 and all(
-                    isinstance(x, (int, bool)) for x in sig
-                ):
-                    self.signatures[name] = Signature(int(sig[0]), int(sig[1]), bool(sig[2]))
+                signature = _signature(sig)
+                if signature is not None:
+                    self.signatures[name] = signature
 
     def close(self) -> None:
         """Kill the child and clean its working directory."""

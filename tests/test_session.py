@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from sandbox_helpers import start_program
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sandbox_helpers import program, start_program
 
-from grader.sandbox import Limits, Zygote
-from grader.session import SandboxSubmission
+from grader.sandbox import Limits, Zygote, wire
+from grader.sandbox.host import ChildProcess
+from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import StudentCodeError
 
 LIMITS = Limits(call_timeout_s=2.0, load_timeout_s=5.0, memory_mb=1024, output_chars=200)
@@ -154,3 +160,94 @@ def test_prewarmed_modules_are_already_imported_in_every_child() -> None:
         sub = start(z, src)
         assert sub.loaded() == (True, False)
         sub.close()
+
+
+# -- any reply a child can send: plain data of any shape, read without surprises ------------
+
+
+class _ScriptedChild(ChildProcess):
+    """A ChildProcess whose "child" is a thread answering every request with ``replies``.
+
+    Each reply is sent as given, with the request's id added unless it says ``"id"`` itself.
+    """
+
+    def __init__(self, replies: list[Any], tmp: str) -> None:
+        ours, theirs = socket.socketpair()
+        status_r, status_w = os.pipe()
+        os.close(status_w)  # no wait status: the host reports "ended without a result"
+        super().__init__(os.getpid(), ours, status_r, tmp)
+        self.thread = threading.Thread(target=self._serve, args=(theirs, replies), daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _serve(sock: socket.socket, replies: list[Any]) -> None:
+        with sock:
+            for reply in replies:
+                try:
+                    frame = wire.recv_frame(sock, max_bytes=1 << 30)
+                    if frame is None:
+                        return
+                    request = wire.decode(frame, max_bytes=1 << 30)
+                    if isinstance(reply, dict) and "id" not in reply:
+                        reply = {**reply, "id": request["id"]}
+                    wire.send_frame(sock, wire.encode(reply))
+                except OSError:
+                    return
+
+    def kill(self) -> None:  # nothing to kill; above all never our own process group
+        pass
+
+
+class _ScriptedZygote:
+    def __init__(self, replies: list[Any], tmp: str) -> None:
+        self.replies = replies
+        self.tmp = tmp
+
+    def spawn(self, limits: Limits) -> ChildProcess:
+        return _ScriptedChild(self.replies, self.tmp)
+
+
+_ANY = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+    lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.text(max_size=8), c,
+                                                                  max_size=4)),
+    max_leaves=12,
+)
+_FIELDS = ["status", "value", "output", "message", "where", "type", "warnings", "functions"]
+_REPLIES = st.one_of(
+    st.dictionaries(st.sampled_from(_FIELDS), _ANY, max_size=8),
+    st.fixed_dictionaries({
+        "status": st.sampled_from(["ok", "exception", "memory", "missing", "timeout", "?", ""]),
+        "functions": st.dictionaries(st.text(max_size=6), st.one_of(
+            st.lists(st.one_of(st.integers(), st.booleans()), min_size=3, max_size=3), _ANY
+        ), max_size=4),
+        "warnings": st.one_of(st.lists(st.text(), max_size=60), _ANY),
+        "message": _ANY, "type": _ANY, "where": _ANY, "output": _ANY, "value": _ANY,
+    }),
+    _ANY,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(_REPLIES, min_size=1, max_size=3))
+def test_any_reply_is_read_as_a_result_or_a_failure(tmp_path: Path, replies: list[Any]) -> None:
+    zygote: Any = _ScriptedZygote(replies, str(tmp_path / "box"))
+    sub = SandboxSubmission(zygote, program("def f(x):\n    return x"), LIMITS)
+    try:
+        sub.start()
+    except LoadFailure as exc:
+        assert isinstance(exc.args[0], str)
+        return
+    finally:
+        assert all(isinstance(w, str) and len(w) <= 500 for w in sub.warnings)
+        assert len(sub.warnings) <= 50
+        for sig in sub.signatures.values():
+            assert 0 <= sig.required <= sig.positional and isinstance(sig.varargs, bool)
+    for name in list(sub.signatures)[:2]:
+        try:
+            sub.call(name, (1,), {})
+        except StudentCodeError as exc:
+            assert isinstance(exc.message, str)
+        assert isinstance(sub.take_output(), str)
+    sub.close()

@@ -177,16 +177,20 @@ class _Server:
         except BaseException as exc:
             return describe_exception(exc, self.namespace)
 
-    def reply(self, response: dict[str, Any]) -> bytes:
+    def reply(self, response: dict[str, Any], request_id: Any = None) -> bytes:
         response["output"] = self.output.take()
+        response["id"] = request_id  # the grader takes only a reply that echoes its request
         try:
             return wire.encode(response, max_bytes=self.max_bytes)
         except wire.WireError as exc:
-            return wire.encode({"status": exc.kind, "message": exc.message, "output": ""})
+            return wire.encode(
+                {"status": exc.kind, "message": exc.message, "output": "", "id": request_id}
+            )
         except BaseException as exc:
             info = describe_exception(exc, self.namespace)
             info["status"] = "unsupported"
             info["message"] = f"the returned value could not be read: {info['message']}"
+            info["id"] = request_id
             return wire.encode(info)
 
     def serve(self) -> None:
@@ -196,7 +200,7 @@ class _Server:
                 return
             request = wire.decode(frame, max_bytes=1 << 40)
             sys.stdout = sys.stderr = self.output
-            payload = self.reply(self.handle(request))
+            payload = self.reply(self.handle(request), request.get("id"))
             wire.send_frame(self.sock, payload)
 
 

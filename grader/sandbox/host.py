@@ -106,6 +106,8 @@ class ChildProcess:
         self.workdir = workdir
         self.closed = False
         self.reaped = False
+        self._nonce = secrets.token_hex(8)
+        self._requests = 0
         # A pidfd keeps naming this child even after its pid is recycled (the zygote reaps it).
         try:
             self.pidfd = os.pidfd_open(pid)
@@ -113,15 +115,31 @@ class ChildProcess:
             self.pidfd = -1
 
     def request(self, message: dict[str, Any], timeout: float, max_bytes: int) -> dict[str, Any]:
-        """Send one request and wait for its reply; kill the child on any failure."""
+        """Send one request and wait for its reply; kill the child on any failure.
+
+        Every reply must echo the request's ``id``: a frame that student code wrote to the
+        channel itself, or a stale reply left by an earlier call, fails as *corrupt*, and so
+        does any byte that follows a reply. After a failure the child is killed, never asked
+        again, so nothing it wrote can be read as the answer to a later call.
+        """
+        self._requests += 1
+        request_id = f"{self._nonce}:{self._requests}"
         try:
-            wire.send_frame(self.sock, wire.encode(message, max_bytes=1 << 40))
+            payload = wire.encode({**message, "id": request_id}, max_bytes=1 << 40)
+            # A child that stops reading (stopped, or busy in a thread of the student's) must
+            # not block us forever on a request larger than the socket's buffer.
+            self.sock.settimeout(max(timeout, 0.001))
+            try:
+                wire.send_frame(self.sock, payload)
+            finally:
+                self.sock.settimeout(None)
             frame = wire.recv_frame(
                 self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
             )
             if frame is None:
                 raise ChildFailure(*describe_status(*self._kill_and_wait()))
             reply = wire.decode(frame, max_bytes=max_bytes)
+            trailing = self._pending()
         except TimeoutError:
             self.kill()
             raise ChildFailure("timeout", f"timed out after {timeout:g} s") from None
@@ -130,10 +148,22 @@ class ChildProcess:
             raise ChildFailure(exc.kind, exc.message) from None
         except OSError:
             raise ChildFailure(*describe_status(*self._kill_and_wait())) from None
-        if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+        if (
+            type(reply) is not dict
+            or type(reply.get("status")) is not str
+            or reply.get("id") != request_id
+            or trailing
+        ):
             self.kill()
             raise ChildFailure("corrupt", "the sandbox sent a malformed reply")
         return reply
+
+    def _pending(self) -> bool:
+        """True when bytes are waiting after a reply (the child sends nothing unasked)."""
+        try:
+            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except (BlockingIOError, InterruptedError):
+            return False
 
     def kill(self) -> None:
         """SIGKILL the child's whole process group."""
@@ -147,10 +177,7 @@ class ChildProcess:
         deadline = time.monotonic() + timeout
         data = b""
         while time.monotonic() < deadline:
-            import select
-
-            ready, _, _ = select.select([self.status_fd], [], [], deadline - time.monotonic())
-            if not ready:
+            if not wire.readable(self.status_fd, deadline - time.monotonic()):
                 break
             chunk = os.read(self.status_fd, 64)
             if not chunk:
@@ -160,9 +187,11 @@ class ChildProcess:
         # "<wait status>", or "<wait status> oom" after the OOM killer acted in its cgroup.
         words = data.decode(errors="replace").split()
         try:
-            return int(words[0]), words[1:] == ["oom"]
-        except (ValueError, IndexError):
+            status = int(words[0])
+            os.waitstatus_to_exitcode(status)  # a status a process can have, or ValueError
+        except (ValueError, OverflowError, IndexError):
             return None, False
+        return status, words[1:] == ["oom"]
 
     def close(self) -> None:
         """Kill the child, release its descriptors and remove its working directory."""
@@ -304,8 +333,14 @@ class Zygote:
         try:
             request = json.dumps({"workdir": workdir, "limits": limits.to_dict()}).encode()
             socket.send_fds(self._ctl, [request], [theirs.fileno(), status_w])
-            reply = json.loads(self._ctl.recv(4096))
-            pid = int(reply["pid"])
+            try:
+                reply = json.loads(self._ctl.recv(4096))
+            except RecursionError:
+                raise ValueError("the sandbox helper sent a malformed reply") from None
+            pid = reply.get("pid") if isinstance(reply, dict) else None
+            # Never 0, 1 or negative: killpg would then hit our own group, or everyone's.
+            if type(pid) is not int or not 1 < pid < 2**31:
+                raise ValueError(f"the sandbox helper sent a malformed reply: {reply!r:.100}")
         except BaseException:
             ours.close()
             os.close(status_r)
