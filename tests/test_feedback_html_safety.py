@@ -8,6 +8,7 @@ event handlers, off-page links, ``javascript:`` URLs).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -400,3 +401,15 @@ def test_feedback_for_a_24_mb_notebook_stays_under_1_gib(tmp_path: Path) -> None
     peak_kib, size = map(int, done.stdout.split())
     assert peak_kib < 1 << 20
     assert size < 5_000_000
+
+
+def test_markdown_has_its_own_tighter_budget(tmp_path: Path) -> None:
+    # Markdown rendering is superlinear on some inputs, so less of it is shown than of code.
+    from grader.reports._notebook_view import MARKDOWN_BUDGET, MARKDOWN_CELL_LIMIT
+
+    cells = [_md("Q" * 2 * MARKDOWN_CELL_LIMIT) for _ in range(8)]
+    cells.append(_code("x = 1", [_display({"text/markdown": "Q" * 4000})] * 20))
+    page = feedback_html(str(_write(tmp_path, cells)), _sub(tmp_path / "nb.ipynb"))
+    assert "(text truncated)" in page
+    shown = sum(len(run) for run in re.findall("Q{100,}", page))  # the CSS has Qs too
+    assert 0 < shown <= MARKDOWN_BUDGET

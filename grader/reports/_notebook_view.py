@@ -36,6 +36,10 @@ CELL_SOURCE_LIMIT = 20_000  # characters of one cell's source
 OUTPUT_LIMIT = 5_000  # characters of one text output
 CELL_OUTPUT_LIMIT = 10_000  # characters of all the text outputs of one cell
 TEXT_BUDGET = 400_000  # characters of sources and text outputs in the whole page
+# Markdown rendering (mistune) is superlinear on some inputs (20,000 "[" take ~10 s), so
+# Markdown gets tighter limits of its own.
+MARKDOWN_CELL_LIMIT = 10_000  # characters of one Markdown cell
+MARKDOWN_BUDGET = 60_000  # characters of Markdown in the whole page
 IMAGE_LIMIT = 1_000_000  # base64 characters of one image (about 750 KB)
 IMAGE_BUDGET = 5_000_000  # base64 characters of all the images in the page
 TRUNCATED = "(output truncated)"
@@ -64,6 +68,7 @@ class _Budget:
         self.text = TEXT_BUDGET
         self.images = IMAGE_BUDGET
         self.outputs = OUTPUT_BUDGET
+        self.markdown = MARKDOWN_BUDGET
 
     def cut(self, text: str, limit: int, note: str) -> str:
         """``text`` cut to ``limit`` and to the budget left, with ``note`` where it was cut."""
@@ -132,7 +137,11 @@ def _mime_bundle(data: dict[str, Any], budget: _Budget, left: int) -> tuple[dict
                 return {mime: kept}, 0
             notes.append(note)
             continue
-        text = budget.cut(value, min(OUTPUT_LIMIT, left), TRUNCATED)
+        limit = min(OUTPUT_LIMIT, left)
+        if mime == "text/markdown":
+            limit = min(limit, max(budget.markdown, 0))
+            budget.markdown -= min(len(value), limit)
+        text = budget.cut(value, limit, TRUNCATED)
         if notes:
             text = " ".join(notes) + "\n" + text if mime == "text/plain" else text
         return {mime: text}, len(text)
@@ -223,11 +232,14 @@ def _cell(raw: object, number: int, v3: bool, budget: _Budget) -> dict[str, Any]
         source = "#" * (level if type(level) is int and 1 <= level <= 6 else 1) + " " + source
     elif kind not in ("markdown", "raw"):
         source = f"(a cell of unknown type {str(kind)[:40]!r})"
-    source = budget.cut(source, CELL_SOURCE_LIMIT, "(source truncated)")
-    # Raw cells are shown as text, never passed through as HTML.
-    if kind == "raw":
+    if kind == "raw":  # shown as text in a fence, never passed through as HTML
+        source = budget.cut(source, CELL_SOURCE_LIMIT, "(source truncated)")
         fence = "`" * max(3, *(len(r) + 1 for r in re.findall("`+", source)), 3)
         source = f"{fence}text\n{source}\n{fence}"
+    else:
+        limit = min(MARKDOWN_CELL_LIMIT, max(budget.markdown, 0))
+        source = budget.cut(source, limit, "*(text truncated)*")
+        budget.markdown -= len(source)
     return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
 
 
