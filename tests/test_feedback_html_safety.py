@@ -11,12 +11,15 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import grader.reports.notebook_html as notebook_html
 from grader.notebook import read_submission
@@ -413,3 +416,53 @@ def test_markdown_has_its_own_tighter_budget(tmp_path: Path) -> None:
     assert "(text truncated)" in page
     shown = sum(len(run) for run in re.findall("Q{100,}", page))  # the CSS has Qs too
     assert 0 < shown <= MARKDOWN_BUDGET
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_keys = st.sampled_from(
+    ["cell_type", "source", "input", "outputs", "output_type", "name", "stream", "text", "data",
+     "traceback", "ename", "evalue", "execution_count", "prompt_number", "level", "id",
+     "metadata", "attachments", "png", "html", "svg", "text/html", "image/png",
+     "image/svg+xml", "text/markdown", "text/plain", "application/javascript"]
+)  # fmt: skip
+_values = st.one_of(
+    _json,
+    st.sampled_from(["code", "markdown", "raw", "heading", "stream", "error", "display_data",
+                     "execute_result", "pyout", "pyerr", "stderr", "<script>x</script>"]),
+)  # fmt: skip
+_node = st.recursive(
+    _values, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=6),
+    max_leaves=30,
+)  # fmt: skip
+_notebooks = st.fixed_dictionaries(
+    {"nbformat": st.sampled_from([3, 4]), "cells": st.lists(_node, max_size=5)},
+    optional={"worksheets": st.lists(st.dictionaries(st.just("cells"), st.lists(_node)))},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_notebooks)
+def test_the_view_takes_any_json_shape(raw: dict[str, Any]) -> None:
+    from grader.reports._notebook_view import notebook_view
+
+    view = notebook_view(raw)
+    for cell in view.cells:
+        assert cell.cell_type in ("code", "markdown") and isinstance(cell.source, str)
+        for output in cell.get("outputs", []):
+            assert output.output_type in ("stream", "error", "display_data")
+            assert all(isinstance(v, str) for v in output.get("data", {}).values())
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_notebooks)
+def test_any_json_shape_gets_an_inert_page(raw: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nb.ipynb"
+        path.write_text(json.dumps(raw), encoding="utf-8")
+        _inert(feedback_html(str(path), _sub(path)))
