@@ -28,7 +28,7 @@ from typing import IO, Any, Protocol
 from grader.reports._common import fmt_num, one_line
 from grader.reports._io import atomic_write
 from grader.reports._plain_html import plain_page
-from grader.reports.feedback_md import feedback_markdown
+from grader.reports.feedback_md import feedback_markdown, md_escape
 from grader.reports.gradebook import gradebook_header, gradebook_row
 from grader.reports.gradescope import gradescope_results
 from grader.reports.junit import JUnitCounts, junit_root_tag, junit_suite
@@ -67,7 +67,8 @@ def _score_text(sub: SubmissionResult) -> str:
 
 
 def _fallback_markdown(sub: SubmissionResult) -> str:
-    return f"# Feedback: {one_line(sub.id)}\n\n**{_score_text(sub)}**\n\n{_NOT_RENDERED}\n"
+    title = md_escape(one_line(sub.id))
+    return f"# Feedback: {title}\n\n**{_score_text(sub)}**\n\n{_NOT_RENDERED}\n"
 
 
 def _fallback_gradescope(sub: SubmissionResult) -> dict[str, Any]:
