@@ -31,6 +31,7 @@ __all__ = ["LocalCheck", "check_notebook", "find_assignment", "format_check_repo
 
 _PEEK_BYTES = 4 << 20  # notebooks up to this size are peeked at for their assignment id
 _GREEN, _RED, _YELLOW, _DIM, _BOLD = "32", "31", "33", "2", "1"
+_LINE_LIMIT = 500  # characters of one line of a message or of printed output
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,26 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 def _clean(text: str) -> str:
-    """Drop control characters (keeping newlines) so a message cannot drive the terminal."""
+    """Drop control characters (keeping newlines) so a message cannot drive the terminal.
+
+    ``str.isprintable`` is False for every control, format (bidi marks, overrides and
+    isolates) and separator character but the space, so none of them reaches the terminal.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "".join(ch for ch in text if ch in "\t\n" or (ch.isprintable() and ch != "\x7f"))
+
+
+def _clean_line(text: str, limit: int = _LINE_LIMIT) -> str:
+    """One cleaned line (newlines become spaces), cut to ``limit`` characters."""
+    line = " ".join(_clean(text[: limit * 4]).split("\n"))
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _indented(text: str, indent: str, max_lines: int = 100) -> list[str]:
+    """Cleaned text as at most ``max_lines`` lines under ``indent``, each cut to a length."""
+    lines = _clean(text[: max_lines * _LINE_LIMIT]).strip().splitlines()
+    shown = [indent + _clean_line(line) for line in lines[:max_lines]]
+    return [*shown, indent + "…"] if len(lines) > max_lines else shown
 
 
 def _num(value: float) -> str:
@@ -179,19 +197,17 @@ def _num(value: float) -> str:
 
 
 def _test_lines(test: CheckResult, color: bool) -> list[str]:
-    name = test.id.split(".", 1)[-1]
+    name = _clean_line(test.id.split(".", 1)[-1])
     points = f"{_num(test.score)}/{_num(test.max_score)}"
     if test.outcome == "passed":
         return [f"  {_paint('✓', _GREEN, color)} {name} {_paint(points, _DIM, color)}"]
     label = "" if test.outcome == "failed" else f" ({test.outcome})"
     head = f"  {_paint('✗', _RED, color)} {name}{label} {_paint(points, _DIM, color)}"
-    message = _clean(test.student_message).strip() or test.outcome
-    lines = [head, *(f"      {line}" for line in message.splitlines())]
-    output = _clean(test.output).strip()
-    if output:
-        shown = output.splitlines()[:10]
+    lines = [head, *(_indented(test.student_message, "      ") or [f"      {test.outcome}"])]
+    shown = _indented(test.output, "        ", max_lines=10)
+    if shown:
         lines.append("      " + _paint("your code printed:", _DIM, color))
-        lines += [f"        {line}" for line in shown]
+        lines += shown
     return lines
 
 
@@ -199,7 +215,7 @@ def _function_lines(tests: Sequence[CheckResult], color: bool) -> list[str]:
     function = tests[0].function
     passed = sum(t.outcome == "passed" for t in tests)
     mark = _paint("✓", _GREEN, color) if passed == len(tests) else _paint("✗", _RED, color)
-    header = f"{mark} {_paint(function, _BOLD, color)}  {passed}/{len(tests)} passed"
+    header = f"{mark} {_paint(_clean_line(function), _BOLD, color)}  {passed}/{len(tests)} passed"
     return [header, *(line for t in tests for line in _test_lines(t, color))]
 
 
@@ -214,7 +230,8 @@ def format_check_report(check: LocalCheck, *, color: bool = False) -> str:
         The text, ending in a newline.
     """
     result = check.result
-    lines = [f"{check.assignment.title}: public tests on {Path(result.path).name}", ""]
+    name = _clean_line(Path(result.path).name)
+    lines = [f"{_clean_line(check.assignment.title)}: public tests on {name}", ""]
     groups: dict[str, list[CheckResult]] = {}
     for test in result.tests:
         groups.setdefault(test.function, []).append(test)
@@ -223,7 +240,9 @@ def format_check_report(check: LocalCheck, *, color: bool = False) -> str:
     if result.warnings or check.notes:
         lines.append("")
         lines += [_paint(f"note: {_clean(n)}", _YELLOW, color) for n in check.notes]
-        lines += [_paint(f"warning: {_clean(w)}", _YELLOW, color) for w in result.warnings]
+        for warning in result.warnings:
+            first, *rest = _indented(warning, "") or [""]
+            lines += [_paint(f"warning: {first}", _YELLOW, color), *(f"    {r}" for r in rest)]
     lines += ["", _total_line(check, color)]
     return "\n".join(lines) + "\n"
 

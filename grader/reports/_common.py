@@ -5,6 +5,7 @@ Everything here is pure; none of it knows about any one output format.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -12,13 +13,20 @@ from grader.results import CheckResult, GradingRun, SubmissionResult
 
 # Characters XML 1.0 forbids (C0 controls other than tab/LF/CR, surrogates, U+FFFE/U+FFFF).
 _XML_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# Control characters a terminal or a Markdown viewer could act on (ESC sequences, BEL, ...);
-# tab and newline stay.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Characters a terminal, a spreadsheet or a Markdown viewer could act on: C0 and C1 controls
+# (ESC sequences, BEL, ...; tab and newline stay), lone surrogates, the line and paragraph
+# separators, and the bidirectional marks, embeddings, overrides and isolates that can make
+# text display in an order other than the one it has ("Trojan Source").
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+    "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def fmt_num(value: float) -> str:
     """Format a score compactly: ``5.0`` -> ``"5"``, ``2.5`` -> ``"2.5"``, at most 4 decimals."""
+    if not math.isfinite(value):  # results refuse them, but a renderer must not raise
+        return str(value)
     rounded = round(value, 4)
     if rounded == int(rounded):
         return str(int(rounded))
@@ -31,7 +39,10 @@ def xml_safe(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """Remove control characters (keeping tab and newline) so text cannot drive a terminal."""
+    """Remove control and bidi-override characters (keeping tab and newline).
+
+    Text cleaned this way cannot drive a terminal nor show in an order it does not have.
+    """
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 

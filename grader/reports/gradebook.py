@@ -11,13 +11,16 @@ from grader.results import GradingRun, SubmissionResult
 
 __all__ = ["gradebook_csv", "gradebook_header", "gradebook_row"]
 
-# A cell starting with one of these is run as a formula by spreadsheet programs; ids and
-# error texts come (indirectly) from students, so such cells get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is run as a formula by spreadsheet programs (some skip
+# leading spaces first, and some read the full-width forms too); ids and error texts come
+# (indirectly) from students, so such cells get a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _text_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A student-derived cell: no control or bidi characters, never read as a formula."""
+    value = printable(value)
+    return "'" + value if value.lstrip(" ").startswith(_FORMULA_START) else value
 
 
 def gradebook_header(functions: Sequence[str]) -> list[str]:
@@ -42,7 +45,7 @@ def gradebook_row(sub: SubmissionResult, functions: Sequence[str]) -> list[str]:
         fmt_num(sub.score),
         fmt_num(sub.max_score),
         *per_function,
-        _text_cell(printable(sub.error or "")),
+        _text_cell(sub.error or ""),
     ]
 
 

@@ -1,15 +1,20 @@
 """The student's own notebook as HTML, with feedback inserted after each graded function.
 
 Rendering uses nbconvert's ``HTMLExporter`` (lab template), whose CSS is inlined from local
-files. Its stock template also loads require.js, MathJax and Mermaid from a CDN; our
-template drops those blocks and adds a Content-Security-Policy that forbids scripts and any
-fetch, so nothing the student wrote (``<script src>``, remote images) runs or loads when the
-page is opened. Math therefore shows as TeX source. ``embed_images`` stays off: it would read
-files next to the notebook, which may belong to other students.
+files. nbconvert never sees the upload itself: it gets a bounded, normalised copy
+(:mod:`grader.reports._notebook_view`), so a huge or schema-deviating notebook costs a
+bounded amount of time and memory. Everything the student wrote that could be active is made
+inert: Markdown, HTML outputs and raw cells go through an nh3 allow-list
+(:mod:`grader.reports._sanitise`), JavaScript, widget and Mermaid outputs are dropped, and
+the page's Content-Security-Policy forbids scripts, fetches, forms and ``<base>``. Math
+therefore shows as TeX source. If nbconvert fails anyway, the page falls back to escaped
+plain text (:mod:`grader.reports._plain_html`): a notebook the reader accepted always gets
+its page.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Mapping
@@ -21,39 +26,43 @@ from nbconvert import HTMLExporter
 
 from grader.files import open_regular
 from grader.notebook import DEFAULT_MAX_BYTES
-from grader.reports._common import fmt_num, function_score, ordered_functions
+from grader.reports._common import fmt_num, function_score, one_line, ordered_functions
+from grader.reports._notebook_view import notebook_view
+from grader.reports._plain_html import CSP, plain_page
+from grader.reports._sanitise import clean_html
 from grader.reports.feedback_md import feedback_markdown, function_feedback, md_escape, score_line
 from grader.results import SubmissionResult
 
 __all__ = ["feedback_html"]
 
 _TEMPLATE_NAME = "grader_feedback.html.j2"
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 _TEMPLATE = f"""{{%- extends 'index.html.j2' -%}}
 {{%- block html_head_js -%}}
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="referrer" content="no-referrer">
 {{%- endblock html_head_js -%}}
 {{% block jupyter_widgets %}}{{% endblock jupyter_widgets %}}
 {{%- block html_head_js_mathjax -%}}{{%- endblock html_head_js_mathjax -%}}
 {{%- block html_head_js_mermaidjs -%}}{{%- endblock html_head_js_mermaidjs -%}}
+{{%- block data_javascript -%}}{{%- endblock data_javascript -%}}
+{{%- block data_widget_view -%}}{{%- endblock data_widget_view -%}}
+{{%- block data_mermaid -%}}{{%- endblock data_mermaid -%}}
 """
 
 
 def _load(path: str) -> Any | None:
-    """Read a notebook as nbformat v4, or None when it cannot be read for any reason."""
+    """A bounded v4 copy of the notebook, or None when it cannot be read for any reason."""
     try:
         with open_regular(path) as handle:  # never a link's target, never a blocking FIFO
             data = handle.read(DEFAULT_MAX_BYTES + 1)
         if len(data) > DEFAULT_MAX_BYTES:
             return None
-        text = data.decode("utf-8")
-        with warnings.catch_warnings():
-            # nbformat warns (e.g. about missing cell ids) on notebooks it can still use.
-            warnings.simplefilter("ignore")
-            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
-    # A broken submission must still get its feedback page; nbformat raises a variety of
-    # errors on malformed JSON or structure.
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raw = json.loads(data.decode("utf-8-sig"))
+        del data
+        return notebook_view(raw)
+    # A broken submission must still get its feedback page (a .py script lands here too);
+    # anything else the view trips on must not cost the student the page either.
+    except Exception:
         return None
 
 
@@ -111,6 +120,8 @@ def _export(nb: Any, title: str) -> str:
         template_file=_TEMPLATE_NAME,
         extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
         embed_images=False,
+        sanitize_html=True,
+        filters={"clean_html": clean_html},
     )
     with warnings.catch_warnings():
         # Without IPython installed nbconvert warns that it falls back to the Python lexer;
@@ -121,6 +132,32 @@ def _export(nb: Any, title: str) -> str:
     return str(body)
 
 
+def _cell_texts(nb: Any) -> list[str]:
+    """Each cell's source and text outputs, for the plain page."""
+    texts = []
+    for cell in nb.cells:
+        parts = [str(cell.get("source", ""))]
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts.append(str(output.get("text", data.get("text/plain", ""))))
+            parts += [str(line) for line in output.get("traceback", [])]
+        texts.append("\n".join(p for p in parts if p))
+    return texts
+
+
+def _plain(nb: Any | None, sub: SubmissionResult, title: str) -> str:
+    """The page as escaped text; it cannot fail (feedback or cells that do are left out)."""
+    try:
+        feedback = feedback_markdown(sub, title=title)
+    except Exception:  # the page must be written whatever went wrong
+        feedback = f"Score: {fmt_num(sub.score)} / {fmt_num(sub.max_score)}"
+    try:
+        cells = _cell_texts(nb) if nb is not None else []
+    except Exception:
+        cells = []
+    return plain_page(title, feedback, cells)
+
+
 def feedback_html(
     notebook_path: str, sub: SubmissionResult, *, functions_by_cell: Mapping[str, int] | None = None
 ) -> str:
@@ -128,7 +165,8 @@ def feedback_html(
 
     A summary cell goes first; each graded function's feedback follows the cell that
     defines it. Functions whose cell is unknown get their feedback in the summary cell. If
-    the notebook cannot be read, the page holds the feedback alone.
+    the notebook cannot be read, the page holds the feedback alone; if nbconvert fails on
+    it, the page is escaped plain text. Long notebooks are cut, with a visible note.
 
     Args:
         notebook_path: the student's submission (.ipynb, nbformat 3 or 4).
@@ -139,13 +177,18 @@ def feedback_html(
     Returns:
         A complete HTML document that loads nothing from the network and runs no script.
     """
+    title = f"Feedback: {one_line(sub.id, 200)}"
     nb = _load(notebook_path)
-    title = f"Feedback: {sub.id}"
-    if nb is None:
-        fallback = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
-        fallback.cells = [_markdown_cell(feedback_markdown(sub, title=title), "grader-all")]
-        return _export(fallback, title)
-    functions = ordered_functions(sub.tests)
-    if functions_by_cell is None:
-        functions_by_cell = _find_cells(list(nb.cells), functions)
-    return _export(_with_feedback(nb, sub, functions_by_cell), title)
+    try:
+        if nb is None:
+            alone = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+            alone.cells = [_markdown_cell(feedback_markdown(sub, title=title), "grader-all")]
+            return _export(alone, title)
+        functions = ordered_functions(sub.tests)
+        if functions_by_cell is None:
+            functions_by_cell = _find_cells(list(nb.cells), functions)
+        return _export(_with_feedback(nb, sub, functions_by_cell), title)
+    # nbconvert, its templates, Markdown renderer and highlighter raise all sorts of errors
+    # on unusual input; the student still gets a page.
+    except Exception:
+        return _plain(nb, sub, title)

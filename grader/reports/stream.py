@@ -6,7 +6,8 @@ target and renamed into place by ``finish``: a report under its real name is alw
 and a run killed before ``finish`` leaves any previous report untouched. The per-student
 reports (Gradescope, feedback) are written atomically one file at a time, named by
 submission id, made safe for a file system and unique within the run, so no result ever
-overwrites another's.
+overwrites another's. If rendering one of them fails, that submission gets a short fallback
+(its score, and a note that the feedback could not be rendered) and the run goes on.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
+from grader.reports._common import fmt_num, one_line
 from grader.reports._io import atomic_write
-from grader.reports.feedback_md import feedback_markdown
+from grader.reports._plain_html import plain_page
+from grader.reports.feedback_md import feedback_markdown, md_escape
 from grader.reports.gradebook import gradebook_header, gradebook_row
 from grader.reports.gradescope import gradescope_results
 from grader.reports.junit import JUnitCounts, junit_root_tag, junit_suite
@@ -42,6 +46,34 @@ __all__ = [
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+_NOT_RENDERED = (
+    "Your detailed feedback could not be rendered; your score is recorded. "
+    "Please tell your instructor."
+)
+
+
+def _or_fallback(render: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
+    """``render()``, or ``fallback()`` if it raises: one submission never stops the run."""
+    try:
+        return render()
+    except Exception:  # a renderer's bug on one odd result must not cost the others theirs
+        return fallback()
+
+
+def _score_text(sub: SubmissionResult) -> str:
+    return f"Score: {fmt_num(sub.score)} / {fmt_num(sub.max_score)}"
+
+
+def _fallback_markdown(sub: SubmissionResult) -> str:
+    title = md_escape(one_line(sub.id))
+    return f"# Feedback: {title}\n\n**{_score_text(sub)}**\n\n{_NOT_RENDERED}\n"
+
+
+def _fallback_gradescope(sub: SubmissionResult) -> dict[str, Any]:
+    score = sub.score if sub.status == "graded" and math.isfinite(sub.score) else 0.0
+    return {"score": score, "output": f"{_score_text(sub)}\n{_NOT_RENDERED}", "tests": []}
 
 
 class ReportStream(Protocol):
@@ -211,8 +243,11 @@ class GradescopeStream:
 
     def add(self, sub: SubmissionResult) -> None:
         """Write this submission's results.json."""
-        data = json.dumps(gradescope_results(sub), indent=2, allow_nan=False) + "\n"
-        atomic_write(self.directory / self._names.name(sub.id) / "results.json", data)
+        data = _or_fallback(
+            lambda: json.dumps(gradescope_results(sub), indent=2, allow_nan=False),
+            lambda: json.dumps(_fallback_gradescope(sub), indent=2, allow_nan=False),
+        )
+        atomic_write(self.directory / self._names.name(sub.id) / "results.json", data + "\n")
 
     def finish(self, header: GradingRun, *, partial: bool) -> None:
         """Nothing left to write: every file was written by :meth:`add`."""
@@ -239,9 +274,16 @@ class FeedbackStream:
     def add(self, sub: SubmissionResult) -> None:
         """Write this student's feedback files."""
         name = self._names.name(sub.id)
-        atomic_write(self.directory / f"{name}.md", feedback_markdown(sub, title=self.title))
+        markdown = _or_fallback(
+            lambda: feedback_markdown(sub, title=self.title), lambda: _fallback_markdown(sub)
+        )
+        atomic_write(self.directory / f"{name}.md", markdown)
         if self.html:
-            atomic_write(self.directory / f"{name}.html", feedback_html(sub.path, sub))
+            page = _or_fallback(
+                lambda: feedback_html(sub.path, sub),
+                lambda: plain_page(f"Feedback: {one_line(sub.id)}", _fallback_markdown(sub)),
+            )
+            atomic_write(self.directory / f"{name}.html", page)
 
     def finish(self, header: GradingRun, *, partial: bool) -> None:
         """Nothing left to write: every file was written by :meth:`add`."""

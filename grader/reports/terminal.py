@@ -42,7 +42,8 @@ def terminal_table(run: GradingRun, *, color: bool) -> str:
 
     Marks, one per graded function in order: ``✓`` every test passed, ``~`` some passed,
     ``✗`` none passed, ``·`` the function was not found. Ids and reasons are stripped of
-    control characters, so a crafted file name cannot drive the terminal.
+    control and bidi-override characters, so a crafted file name cannot drive the terminal
+    nor show in an order it does not have.
 
     Args:
         run: the results of one grading run.
