@@ -1,0 +1,103 @@
+"""How much of a submission's code extraction reads: a hard ceiling on the grader's own work.
+
+Parsing is the one step of reading a submission whose cost grows faster than the file: the
+AST of dense code takes a couple of hundred bytes per character, every kept statement costs
+Python-level work, and the recovery from syntax errors re-parses a cell chunk by chunk. Real
+notebooks hold a few hundred lines of code; a hostile one can hold 64 MB. So extraction reads
+at most :data:`MAX_CELL_CHARS` of one cell, and at most :data:`MAX_CODE_CHARS`,
+:data:`MAX_CODE_LINES`, :data:`MAX_CODE_CELLS` and :data:`MAX_STATEMENTS` in all, in notebook
+order. What does not fit is dropped with a warning that names the cells, so the grader's cost
+is linear in the notebook and bounded whatever it holds, and ordinary notebooks (far below
+every limit) are read exactly as before.
+"""
+
+from __future__ import annotations
+
+from grader.notebook import Cell
+
+__all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_CELL_STATEMENTS",
+    "MAX_CODE_CELLS",
+    "MAX_CODE_CHARS",
+    "MAX_CODE_LINES",
+    "MAX_STATEMENTS",
+    "CodeBudget",
+]
+
+MAX_CELL_CHARS = 256 * 1024  # one cell: ~50x the largest cell of a real notebook
+MAX_CODE_CHARS = 1024 * 1024  # the whole notebook
+MAX_CODE_LINES = 40_000
+MAX_CODE_CELLS = 4_000
+MAX_STATEMENTS = 10_000  # kept top-level statements (imports, definitions, constants)
+MAX_CELL_STATEMENTS = 2_000  # top-level statements looked at in one cell
+
+
+def _size(chars: int) -> str:
+    return f"{chars / 1e6:.1f} MB" if chars >= 100_000 else f"{chars / 1e3:.0f} KB"
+
+
+def _cut_lines(text: str, lines: int) -> str:
+    """The first ``lines`` lines of ``text`` (each with its newline)."""
+    end = -1
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[: end + 1]
+
+
+class CodeBudget:
+    """What is left of the code one extraction may read; :meth:`admit` spends it, cell by cell."""
+
+    def __init__(self) -> None:
+        self.chars = MAX_CODE_CHARS
+        self.lines = MAX_CODE_LINES
+        self.cells = MAX_CODE_CELLS
+        self.statements = MAX_STATEMENTS
+        self._skipped: list[int] = []
+
+    def admit(self, cell: Cell) -> tuple[Cell | None, str | None]:
+        """The part of ``cell`` that extraction may read (None: none of it), and why it was cut.
+
+        A cut cell keeps whole lines only; the lost part is named in the warning. Cells after
+        the budget is spent are collected for one warning from :meth:`skipped_warning`.
+        """
+        if min(self.chars, self.lines, self.cells, self.statements) <= 0:
+            self._skipped.append(cell.number)
+            return None, None
+        self.cells -= 1
+        source = cell.source
+        limit = min(MAX_CELL_CHARS, self.chars)
+        kept = source[:limit] if len(source) > limit else source
+        if kept.count("\n") >= self.lines:
+            kept = _cut_lines(kept, self.lines)
+        if kept is not source:
+            kept = kept[: kept.rfind("\n") + 1]  # whole lines only ("" if the first is too long)
+        self.chars -= len(kept)
+        self.lines -= kept.count("\n") + 1
+        if kept is source:
+            return cell, None
+        read = kept.count("\n")
+        warning = (
+            f"cell {cell.number} holds {_size(len(source))} of code, more than the grader reads; "
+            f"only its first {read:,} line{'s' * (read != 1)} were read, and definitions after "
+            "them were not graded"
+        )
+        return Cell(cell.number, kept), warning
+
+    def spend_statements(self, count: int) -> None:
+        """Record ``count`` kept statements."""
+        self.statements -= count
+
+    def skipped_warning(self) -> str | None:
+        """One warning naming the cells that were not read at all, if any."""
+        if not self._skipped:
+            return None
+        first, count = self._skipped[0], len(self._skipped)
+        which = f"cell {first} was" if count == 1 else f"{count} cells from cell {first} on were"
+        return (
+            f"{which} not read: the notebook holds more code than the grader reads "
+            f"({_size(MAX_CODE_CHARS)}, {MAX_CODE_LINES:,} lines, {MAX_CODE_CELLS:,} code cells "
+            f"or {MAX_STATEMENTS:,} definitions); definitions there were not graded"
+        )
