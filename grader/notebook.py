@@ -25,6 +25,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 # Parsed JSON costs up to ~64 bytes of memory per value ("{}," makes a 64-byte dict of 3 bytes),
 # so the number of values, not the file's size, bounds the reader's memory: at most ~256 MB.
 MAX_JSON_VALUES = 4_000_000
+_NOT_JSON_SEPARATORS = bytes(sorted(set(range(256)) - set(b",:[{")))
 # Real notebooks have tens to hundreds of cells; reading one costs microseconds.
 MAX_CELLS = 10_000
 # The schema validator costs microseconds per value; above this it is skipped (with a warning).
@@ -195,9 +196,10 @@ def _json_values_at_most(data: bytes) -> int:
 
     Every value but the first follows a ``,`` or ``:`` or opens a container, so counting those
     characters (inside strings too, which only over-counts) bounds the values at C speed,
-    before any of them is built.
+    before any of them is built. One ``translate`` pass that deletes every other byte is twice
+    as fast as four ``count`` passes.
     """
-    values = 1 + sum(data.count(char) for char in (b",", b":", b"[", b"{"))
+    values = 1 + len(data.translate(None, _NOT_JSON_SEPARATORS))
     if values > MAX_JSON_VALUES:
         raise _invalid(
             f"the notebook is too complex to be read: its JSON holds up to {values:,} values "
