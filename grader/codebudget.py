@@ -4,7 +4,8 @@ Parsing is the one step of reading a submission whose cost grows faster than the
 AST of dense code takes a couple of hundred bytes per character, every kept statement costs
 Python-level work, and the recovery from syntax errors re-parses a cell chunk by chunk. Real
 notebooks hold a few hundred lines of code; a hostile one can hold 64 MB. So extraction reads
-at most :data:`MAX_CELL_CHARS` of one cell, and at most :data:`MAX_CODE_CHARS`,
+at most :data:`MAX_CELL_CHARS` or :data:`MAX_CELL_LINES` of one cell (so one giant cell cannot
+starve the others), and at most :data:`MAX_CODE_CHARS`,
 :data:`MAX_CODE_LINES`, :data:`MAX_CODE_CELLS` and :data:`MAX_STATEMENTS` in all, in notebook
 order. What does not fit is dropped with a warning that names the cells, so the grader's cost
 is linear in the notebook and bounded whatever it holds, and ordinary notebooks (far below
@@ -17,6 +18,7 @@ from grader.notebook import Cell
 
 __all__ = [
     "MAX_CELL_CHARS",
+    "MAX_CELL_LINES",
     "MAX_CELL_STATEMENTS",
     "MAX_CODE_CELLS",
     "MAX_CODE_CHARS",
@@ -26,6 +28,7 @@ __all__ = [
 ]
 
 MAX_CELL_CHARS = 256 * 1024  # one cell: ~50x the largest cell of a real notebook
+MAX_CELL_LINES = 10_000
 MAX_CODE_CHARS = 1024 * 1024  # the whole notebook
 MAX_CODE_LINES = 40_000
 MAX_CODE_CELLS = 4_000
@@ -70,8 +73,9 @@ class CodeBudget:
         source = cell.source
         limit = min(MAX_CELL_CHARS, self.chars)
         kept = source[:limit] if len(source) > limit else source
-        if kept.count("\n") >= self.lines:
-            kept = _cut_lines(kept, self.lines)
+        lines = min(MAX_CELL_LINES, self.lines)
+        if kept.count("\n") >= lines:
+            kept = _cut_lines(kept, lines)
         if kept is not source:
             kept = kept[: kept.rfind("\n") + 1]  # whole lines only ("" if the first is too long)
         self.chars -= len(kept)
