@@ -23,28 +23,34 @@ __all__ = [
     "MAX_CODE_CELLS",
     "MAX_CODE_CHARS",
     "MAX_CODE_LINES",
+    "MAX_SEMICOLONS",
     "MAX_STATEMENTS",
     "CodeBudget",
 ]
 
-MAX_CELL_CHARS = 256 * 1024  # one cell: ~50x the largest cell of a real notebook
-MAX_CELL_LINES = 10_000
-MAX_CODE_CHARS = 1024 * 1024  # the whole notebook
-MAX_CODE_LINES = 40_000
-MAX_CODE_CELLS = 4_000
-MAX_STATEMENTS = 10_000  # kept top-level statements (imports, definitions, constants)
+# Real notebooks hold ~10-20 KB and ~400 lines of code in ~25 cells (the largest cell ~2 KB);
+# parsing costs ~5-15 microseconds per token, so these bound the worst case near a second.
+MAX_CELL_CHARS = 200 * 1024  # one cell: 100x the largest cell of a real notebook
+MAX_CELL_LINES = 5_000
+MAX_CODE_CHARS = 256 * 1024  # the whole notebook: ~20x a real one
+MAX_CODE_LINES = 10_000
+MAX_CODE_CELLS = 2_000
+MAX_STATEMENTS = 5_000  # kept top-level statements (imports, definitions, constants)
+# A statement is the costliest thing to parse (~10-25 microseconds); lines bound most of them,
+# and ';' the ones that share a line (only over-counting when a ';' is in a string or comment).
+MAX_SEMICOLONS = 4_000
 MAX_CELL_STATEMENTS = 2_000  # top-level statements looked at in one cell
 
 
 def _size(chars: int) -> str:
-    return f"{chars / 1e6:.1f} MB" if chars >= 100_000 else f"{chars / 1e3:.0f} KB"
+    return f"{chars / 1e6:.1f} MB" if chars >= 1_000_000 else f"{chars / 1e3:.0f} KB"
 
 
-def _cut_lines(text: str, lines: int) -> str:
-    """The first ``lines`` lines of ``text`` (each with its newline)."""
+def _before_nth(text: str, char: str, count: int) -> str:
+    """``text`` up to (and including) its ``count``-th ``char``, or all of it if it has fewer."""
     end = -1
-    for _ in range(lines):
-        end = text.find("\n", end + 1)
+    for _ in range(count):
+        end = text.find(char, end + 1)
         if end < 0:
             return text
     return text[: end + 1]
@@ -58,6 +64,7 @@ class CodeBudget:
         self.lines = MAX_CODE_LINES
         self.cells = MAX_CODE_CELLS
         self.statements = MAX_STATEMENTS
+        self.semicolons = MAX_SEMICOLONS
         self._skipped: list[int] = []
 
     def admit(self, cell: Cell) -> tuple[Cell | None, str | None]:
@@ -75,11 +82,14 @@ class CodeBudget:
         kept = source[:limit] if len(source) > limit else source
         lines = min(MAX_CELL_LINES, self.lines)
         if kept.count("\n") >= lines:
-            kept = _cut_lines(kept, lines)
+            kept = _before_nth(kept, "\n", lines)
+        if kept.count(";") > self.semicolons:
+            kept = _before_nth(kept, ";", self.semicolons + 1)  # cut before the line of the last
         if kept is not source:
             kept = kept[: kept.rfind("\n") + 1]  # whole lines only ("" if the first is too long)
         self.chars -= len(kept)
         self.lines -= kept.count("\n") + 1
+        self.semicolons -= kept.count(";")
         if kept is source:
             return cell, None
         read = kept.count("\n")

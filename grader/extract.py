@@ -129,11 +129,17 @@ def _parse_cell(number: int, lines: list[str]) -> tuple[list[ast.stmt], str | No
     return body, f"{error}; the definitions in that part of the cell were not graded"
 
 
+@functools.lru_cache(maxsize=1)
+def _utf8(line: str) -> bytes:
+    # Cached: the statements of one long line (a;b;c...) would each re-encode all of it.
+    return line.encode()
+
+
 def _cut(line: str, start: int, end: int | None) -> str:
     """Slice ``line`` by UTF-8 byte offsets, as ast reports columns."""
     if line.isascii():
         return line[start:end]
-    return line.encode()[start:end].decode(errors="replace")
+    return _utf8(line)[start:end].decode(errors="replace")
 
 
 def _segment(node: ast.stmt, lines: list[str]) -> tuple[int, str]:

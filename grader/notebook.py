@@ -241,7 +241,12 @@ def _check_version(nb: dict[str, Any]) -> int:
     major = nb.get("nbformat")
     if isinstance(major, int) and not isinstance(major, bool) and major in (3, 4):
         return major
-    shown = json.dumps(major)[:20] if "nbformat" in nb else "missing"
+    if "nbformat" not in nb:
+        shown = "missing"
+    elif isinstance(major, (list, dict)):
+        shown = f"(a {_json_type(major) if isinstance(major, list) else 'object'})"
+    else:  # cut before dumping: the value may be a 60 MB string
+        shown = json.dumps(major[:20] if isinstance(major, str) else major)[:20]
     raise _invalid(
         f"unsupported nbformat {shown}: only Jupyter notebooks in format 4 (or the older 3) "
         f"can be graded; {_REDOWNLOAD}"

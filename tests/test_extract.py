@@ -453,7 +453,7 @@ def test_cells_past_the_budget_are_named_in_one_warning(monkeypatch: pytest.Monk
     assert list(program.functions) == ["a", "b"]
     assert program.warnings == (
         "2 cells from cell 3 on were not read: the notebook holds more code than the grader "
-        "reads (1.0 MB, 40,000 lines, 2 code cells or 10,000 definitions); definitions there "
+        "reads (262 KB, 10,000 lines, 2 code cells or 5,000 definitions); definitions there "
         "were not graded",
     )
 
