@@ -465,8 +465,3 @@ def test_a_cell_of_thousands_of_statements_is_read_up_to_its_limit() -> None:
     assert "f" not in program.functions
     assert len(program.units) == MAX_CELL_STATEMENTS
     assert program.warnings[0].startswith(f"cell 1 has {MAX_CELL_STATEMENTS + 1:,} top-level")
-
-
-def test_recovered_chunks_keep_the_line_numbers_of_the_cell() -> None:
-    program = extract("1 1\n" * 50 + "def f():\n    return 1\n" + "1 1\n" + "def g(): pass\n")
-    assert [(u.names, u.lineno) for u in program.units] == [(("f",), 51), (("g",), 54)]
