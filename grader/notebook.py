@@ -180,6 +180,7 @@ def _script_cells(text: str) -> tuple[Cell, ...]:
     sections: list[tuple[bool, str]] = []
     is_code, start = True, 0
     for marker in _PERCENT_MARKER.finditer(text):
+        _check_cell_count(len(sections) + 1, "script")  # 64 MB of "# %%" lines: 13M cells
         sections.append((is_code, text[start : max(start, marker.start() - 1)]))
         is_code = _NON_CODE_PERCENT.search(marker.group(1)) is None
         start = marker.end() + 1
@@ -271,10 +272,10 @@ def _cell_source(cell: object, number: int, key: str) -> tuple[str, str]:
     return cell_type, _normalise_newlines(source)
 
 
-def _check_cell_count(count: int) -> None:
+def _check_cell_count(count: int, what: str = "notebook") -> None:
     if count > MAX_CELLS:
         raise _invalid(
-            f"the notebook has {count:,} cells, more than the {MAX_CELLS:,} the grader reads; "
+            f"the {what} has {count:,} cells, more than the {MAX_CELLS:,} the grader reads; "
             "merge or delete cells, save, and submit again"
         )
 

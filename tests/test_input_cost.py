@@ -162,3 +162,11 @@ def test_thousands_of_code_cells_are_read_up_to_the_budget() -> None:
     """)
     assert len(out["functions"]) == 2_000
     assert any(w.startswith("7000 cells from cell 2001 on were not read") for w in out["warnings"])
+
+
+def test_a_script_of_millions_of_cell_markers_is_refused() -> None:
+    out = read_bounded("""
+        path = "sub.py"
+        data = b"# %%\\n" * 12_000_000
+    """)
+    assert out["invalid"].startswith("the script has 10,001 cells, more than the 10,000")
