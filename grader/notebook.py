@@ -4,6 +4,10 @@ The reader is strict about what grading needs (a list of cells, each with a type
 and lenient about everything else: a notebook that merely deviates from the nbformat schema
 (missing cell ids, extra metadata, ...) is graded, with one warning. Every problem that stops
 grading is an :class:`~grader.errors.InvalidSubmission` whose message a student can act on.
+
+Its cost is linear in the file and bounded: the size cap bounds the bytes, a count of JSON
+separators (before parsing) bounds the values built, the cell cap bounds the cells walked, and
+the schema check is skipped on notebooks too large for it to be cheap.
 """
 
 from __future__ import annotations
@@ -103,7 +107,9 @@ def reads_submission(
 
     Raises:
         InvalidSubmission: The file is too large, empty, not UTF-8, not JSON, not a notebook,
-            or of an unsupported nbformat version. The message is meant for the student.
+            of an unsupported nbformat version, or holds more JSON values
+            (:data:`MAX_JSON_VALUES`) or cells (:data:`MAX_CELLS`) than the grader reads. The
+            message is meant for the student.
     """
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)

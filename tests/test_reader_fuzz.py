@@ -17,7 +17,7 @@ from grader.extract import Program, extract_program
 from grader.notebook import Cell, SourceFile, reads_submission
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
