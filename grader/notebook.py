@@ -275,7 +275,8 @@ def _cell_source(cell: object, number: int, key: str) -> tuple[str, str]:
         raise _invalid(
             f"{where} has an invalid '{key}' (it must be text or a list of lines); {_REDOWNLOAD}"
         )
-    return cell_type, _normalise_newlines(source)
+    # Only code is kept: a markdown cell of 60 MB need not be copied once more.
+    return cell_type, _normalise_newlines(source) if cell_type == "code" else source
 
 
 def _check_cell_count(count: int, what: str = "notebook") -> None:
