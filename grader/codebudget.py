@@ -5,8 +5,8 @@ AST of dense code takes a couple of hundred bytes per character, every kept stat
 Python-level work, and the recovery from syntax errors re-parses a cell chunk by chunk. Real
 notebooks hold a few hundred lines of code; a hostile one can hold 64 MB. So extraction reads
 at most :data:`MAX_CELL_CHARS` or :data:`MAX_CELL_LINES` of one cell (so one giant cell cannot
-starve the others), and at most :data:`MAX_CODE_CHARS`,
-:data:`MAX_CODE_LINES`, :data:`MAX_CODE_CELLS` and :data:`MAX_STATEMENTS` in all, in notebook
+starve the others), and at most :data:`MAX_CODE_CHARS`, :data:`MAX_CODE_LINES`,
+:data:`MAX_CODE_CELLS`, :data:`MAX_STATEMENTS` and :data:`MAX_SEMICOLONS` in all, in notebook
 order. What does not fit is dropped with a warning that names the cells, so the grader's cost
 is linear in the notebook and bounded whatever it holds, and ordinary notebooks (far below
 every limit) are read exactly as before.
@@ -93,10 +93,10 @@ class CodeBudget:
         if kept is source:
             return cell, None
         read = kept.count("\n")
+        which = f"only its first {read:,} line{'s' * (read != 1)} were" if read else "none was"
         warning = (
             f"cell {cell.number} holds {_size(len(source))} of code, more than the grader reads; "
-            f"only its first {read:,} line{'s' * (read != 1)} were read, and definitions after "
-            "them were not graded"
+            f"{which} read, and the definitions in the rest were not graded"
         )
         return Cell(cell.number, kept), warning
 

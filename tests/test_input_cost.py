@@ -109,7 +109,7 @@ def test_a_12_mb_line_is_not_parsed() -> None:
         data = notebook("x = " + "+".join(["1"] * 6_000_000), "def f():\\n    pass\\n").encode()
     """)
     assert list(out["functions"]) == ["f"]
-    assert any("only its first 0 lines were read" in w for w in out["warnings"])
+    assert any("none was read" in w for w in out["warnings"])
 
 
 def test_null_bytes_on_every_line_are_recovered_in_linear_time() -> None:
