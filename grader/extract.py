@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from grader.cellsyntax import Scanner, prepare_cell
+from grader.codebudget import MAX_CELL_STATEMENTS, CodeBudget
 from grader.notebook import Cell
 
 __all__ = ["FunctionInfo", "Program", "Unit", "extract_program", "imported_modules"]
@@ -118,19 +119,27 @@ def _parse_cell(number: int, lines: list[str]) -> tuple[list[ast.stmt], str | No
         error = _describe_parse_error(number, exc)
     body: list[ast.stmt] = []
     for start, end in _chunks(lines):
-        # Padding with newlines keeps the line numbers those of the whole cell.
         try:
-            body.extend(_parse("\n" * start + "\n".join(lines[start:end]), filename).body)
+            chunk = _parse("\n".join(lines[start:end]), filename)
         except _PARSE_ERRORS:
             continue
+        # Shifted rather than padded with newlines: padding made recovery quadratic in the
+        # cell's length (each chunk re-read every line above it).
+        body.extend(ast.increment_lineno(chunk, start).body)
     return body, f"{error}; the definitions in that part of the cell were not graded"
+
+
+@functools.lru_cache(maxsize=1)
+def _utf8(line: str) -> bytes:
+    # Cached: the statements of one long line (a;b;c...) would each re-encode all of it.
+    return line.encode()
 
 
 def _cut(line: str, start: int, end: int | None) -> str:
     """Slice ``line`` by UTF-8 byte offsets, as ast reports columns."""
     if line.isascii():
         return line[start:end]
-    return line.encode()[start:end].decode(errors="replace")
+    return _utf8(line)[start:end].decode(errors="replace")
 
 
 def _segment(node: ast.stmt, lines: list[str]) -> tuple[int, str]:
@@ -226,17 +235,24 @@ class _Statement(NamedTuple):
     stub_empty: bool
 
 
-@functools.lru_cache(maxsize=4096)
-def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], str | None]:
-    """The statements a cell keeps and its warning. Pure, so cached: in a batch most cells
+@functools.lru_cache(maxsize=2048)
+def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], tuple[str, ...]]:
+    """The statements a cell keeps and its warnings. Pure, so cached: in a batch most cells
     (imports, demos, untouched text) are the same in every student's notebook."""
     lines, warning = prepare_cell(Cell(number, source))
     if warning is not None:
-        return (), warning
+        return (), (warning,)
     with warnings.catch_warnings():
         # The parser warns about e.g. invalid escape sequences; not the grader's concern.
         warnings.simplefilter("ignore")
         body, warning = _parse_cell(number, lines)
+    found: tuple[str, ...] = () if warning is None else (warning,)
+    if len(body) > MAX_CELL_STATEMENTS:
+        found += (
+            f"cell {number} has {len(body):,} top-level statements; only the first "
+            f"{MAX_CELL_STATEMENTS:,} were read, and definitions after them were not graded",
+        )
+        del body[MAX_CELL_STATEMENTS:]
     header = _graded_header(lines)
     kept = []
     for node in body:
@@ -254,10 +270,12 @@ def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], str
             kept.append(_Statement(kind, names, text, lineno, node.name, graded, _stub_empty(text)))
         else:
             kept.append(_Statement(kind, names, text, lineno, None, False, False))
-    return tuple(kept), warning
+    return tuple(kept), found
 
 
-_CACHED_CELL_CHARS = 64 * 1024
+# Only small cells are cached, so the cache's memory stays bounded (2048 keys of at most 16 Ki
+# characters, and their statements, which are parts of them).
+_CACHED_CELL_CHARS = 16 * 1024
 _analyse_uncached = _analyse_cell.__wrapped__
 
 
@@ -269,15 +287,21 @@ class _Builder:
         self.functions: dict[str, FunctionInfo] = {}
         self.warnings: list[str] = []
         self.futures: dict[str, None] = {}
+        self.budget = CodeBudget()
 
     def add_cell(self, cell: Cell) -> None:
-        # Only small cells are cached, so the cache's memory stays bounded (4096 x 64 KiB).
-        analyse = _analyse_cell if len(cell.source) <= _CACHED_CELL_CHARS else _analyse_uncached
-        statements, warning = analyse(cell.number, cell.source)
+        admitted, cut = self.budget.admit(cell)
+        if admitted is None:
+            return
+        source = admitted.source
+        analyse = _analyse_cell if len(source) <= _CACHED_CELL_CHARS else _analyse_uncached
+        statements, found = analyse(cell.number, source)
+        self.budget.spend_statements(len(statements))
         for st in statements:
             self.add_statement(st, cell.number)
-        if warning is not None:
-            self.warnings.append(warning)
+        self.warnings.extend(found)
+        if cut is not None:
+            self.warnings.append(cut)
 
     def add_statement(self, st: _Statement, cell: int) -> None:
         if st.kind == "future":
@@ -291,10 +315,11 @@ class _Builder:
             self.functions[st.function] = info
 
     def program(self) -> Program:
+        skipped = self.budget.skipped_warning()
         return Program(
             units=tuple(self.units),
             functions=self.functions,
-            warnings=tuple(self.warnings),
+            warnings=(*self.warnings, *([] if skipped is None else [skipped])),
             future_features=tuple(self.futures),
         )
 
@@ -310,8 +335,9 @@ def extract_program(cells: tuple[Cell, ...]) -> Program:
 
     Returns:
         The kept top-level statements as units in notebook order, where each top-level
-        function is last defined, and a warning for each skipped cell magic and each cell with
-        a syntax error.
+        function is last defined, and a warning for each skipped cell magic, each cell with
+        a syntax error, and each cell cut or skipped because the notebook holds more code
+        than the grader reads (see :mod:`grader.codebudget`). Never raises.
     """
     builder = _Builder()
     for cell in cells:

@@ -4,6 +4,10 @@ The reader is strict about what grading needs (a list of cells, each with a type
 and lenient about everything else: a notebook that merely deviates from the nbformat schema
 (missing cell ids, extra metadata, ...) is graded, with one warning. Every problem that stops
 grading is an :class:`~grader.errors.InvalidSubmission` whose message a student can act on.
+
+Its cost is linear in the file and bounded: the size cap bounds the bytes, a count of JSON
+separators (before parsing) bounds the values built, the cell cap bounds the cells walked, and
+the schema check is skipped on notebooks too large for it to be cheap.
 """
 
 from __future__ import annotations
@@ -22,11 +26,19 @@ from grader.files import NotRegularFile, open_regular
 __all__ = ["DEFAULT_MAX_BYTES", "Cell", "SourceFile", "read_submission", "reads_submission"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Parsed JSON costs up to ~64 bytes of memory per value ("{}," makes a 64-byte dict of 3 bytes),
+# so the number of values, not the file's size, bounds the reader's memory: at most ~256 MB.
+MAX_JSON_VALUES = 4_000_000
+_NOT_JSON_SEPARATORS = bytes(sorted(set(range(256)) - set(b",:[{")))
+# Real notebooks have tens to hundreds of cells; reading one costs microseconds.
+MAX_CELLS = 10_000
+# The schema validator costs microseconds per value; above this it is skipped (with a warning).
+MAX_SCHEMA_VALUES = 100_000
 
 _MAX_MESSAGE = 300
 _REDOWNLOAD = "re-download the notebook from Jupyter (File > Download) and submit that file"
 # A jupytext "percent" cell marker: "# %%", optionally followed by a title or "[markdown]".
-_PERCENT_MARKER = re.compile(r"^#[ \t]*%%(?!%)(.*)$")
+_PERCENT_MARKER = re.compile(r"^#[ \t]*%%(?!%)(.*)$", re.MULTILINE)
 _NON_CODE_PERCENT = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
 
 
@@ -95,17 +107,19 @@ def reads_submission(
 
     Raises:
         InvalidSubmission: The file is too large, empty, not UTF-8, not JSON, not a notebook,
-            or of an unsupported nbformat version. The message is meant for the student.
+            of an unsupported nbformat version, or holds more JSON values
+            (:data:`MAX_JSON_VALUES`) or cells (:data:`MAX_CELLS`) than the grader reads. The
+            message is meant for the student.
     """
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
     if not data or data.isspace():
         raise _invalid(f"the file is empty; {_REDOWNLOAD}")
-    text = _decode(data)
     if path.lower().endswith(".py"):
-        return SourceFile(path=path, sha256=sha256, kind="py", cells=_script_cells(text))
-    nb = _load_json(text)
+        return SourceFile(path=path, sha256=sha256, kind="py", cells=_script_cells(_decode(data)))
+    values = _json_values_at_most(data)
+    nb = _load_json(_decode(data))
     major = _check_version(nb)
     cells = _cells_v4(nb) if major == 4 else _cells_v3(nb)
     return SourceFile(
@@ -115,7 +129,7 @@ def reads_submission(
         cells=cells,
         nbformat=major,
         assignment_id=_assignment_id(nb.get("metadata")),
-        warnings=_schema_warnings(nb, major) if schema else (),
+        warnings=_schema_warnings(nb, major, values) if schema else (),
     )
 
 
@@ -182,22 +196,43 @@ def _too_large(size: int, max_bytes: int) -> InvalidSubmission:
 
 
 def _script_cells(text: str) -> tuple[Cell, ...]:
-    """Split a .py file into cells on jupytext ``# %%`` markers (or return it as one cell)."""
-    lines = _normalise_newlines(text).split("\n")
-    sections: list[tuple[bool, list[str]]] = [(True, [])]
-    for line in lines:
-        marker = _PERCENT_MARKER.match(line)
-        if marker is None:
-            sections[-1][1].append(line)
-        else:
-            sections.append((_NON_CODE_PERCENT.search(marker.group(1)) is None, []))
-    if not "".join(sections[0][1]).strip() and len(sections) > 1:
+    """Split a .py file into cells on jupytext ``# %%`` markers (or return it as one cell).
+
+    The text is sliced between markers, never split into a list of lines: a line costs ~60
+    bytes as a Python string, so 64 MB of one-character lines would have cost 2 GB.
+    """
+    text = _normalise_newlines(text)
+    sections: list[tuple[bool, str]] = []
+    is_code, start = True, 0
+    for marker in _PERCENT_MARKER.finditer(text):
+        _check_cell_count(len(sections) + 1, "script")  # 64 MB of "# %%" lines: 13M cells
+        sections.append((is_code, text[start : max(start, marker.start() - 1)]))
+        is_code = _NON_CODE_PERCENT.search(marker.group(1)) is None
+        start = marker.end() + 1
+    sections.append((is_code, text[start:]))
+    if len(sections) > 1 and not sections[0][1].strip():
         del sections[0]  # nothing but blank lines before the first marker
     return tuple(
-        Cell(number, "\n".join(body))
-        for number, (is_code, body) in enumerate(sections, start=1)
-        if is_code
+        Cell(number, body) for number, (is_code, body) in enumerate(sections, start=1) if is_code
     )
+
+
+def _json_values_at_most(data: bytes) -> int:
+    """An upper bound on the number of values ``json.loads(data)`` creates; refuse too many.
+
+    Every value but the first follows a ``,`` or ``:`` or opens a container, so counting those
+    characters (inside strings too, which only over-counts) bounds the values at C speed,
+    before any of them is built. One ``translate`` pass that deletes every other byte is twice
+    as fast as four ``count`` passes.
+    """
+    values = 1 + len(data.translate(None, _NOT_JSON_SEPARATORS))
+    if values > MAX_JSON_VALUES:
+        raise _invalid(
+            f"the notebook is too complex to be read: its JSON holds up to {values:,} values "
+            f"(the limit is {MAX_JSON_VALUES:,}), usually from huge outputs; clear the outputs "
+            "(Kernel > Restart & Clear Output), save, and submit again"
+        )
+    return values
 
 
 def _load_json(text: str) -> dict[str, Any]:
@@ -232,7 +267,12 @@ def _check_version(nb: dict[str, Any]) -> int:
     major = nb.get("nbformat")
     if isinstance(major, int) and not isinstance(major, bool) and major in (3, 4):
         return major
-    shown = json.dumps(major)[:20] if "nbformat" in nb else "missing"
+    if "nbformat" not in nb:
+        shown = "missing"
+    elif isinstance(major, (list, dict)):
+        shown = f"(a {_json_type(major) if isinstance(major, list) else 'object'})"
+    else:  # cut before dumping: the value may be a 60 MB string
+        shown = json.dumps(major[:20] if isinstance(major, str) else major)[:20]
     raise _invalid(
         f"unsupported nbformat {shown}: only Jupyter notebooks in format 4 (or the older 3) "
         f"can be graded; {_REDOWNLOAD}"
@@ -254,13 +294,23 @@ def _cell_source(cell: object, number: int, key: str) -> tuple[str, str]:
         raise _invalid(
             f"{where} has an invalid '{key}' (it must be text or a list of lines); {_REDOWNLOAD}"
         )
-    return cell_type, _normalise_newlines(source)
+    # Only code is kept: a markdown cell of 60 MB need not be copied once more.
+    return cell_type, _normalise_newlines(source) if cell_type == "code" else source
+
+
+def _check_cell_count(count: int, what: str = "notebook") -> None:
+    if count > MAX_CELLS:
+        raise _invalid(
+            f"the {what} has {count:,} cells, more than the {MAX_CELLS:,} the grader reads; "
+            "merge or delete cells, save, and submit again"
+        )
 
 
 def _cells_v4(nb: dict[str, Any]) -> tuple[Cell, ...]:
     raw = nb.get("cells")
     if not isinstance(raw, list):
         raise _invalid(f"the notebook's 'cells' is not a list of cells; {_REDOWNLOAD}")
+    _check_cell_count(len(raw))
     cells = []
     for number, cell in enumerate(raw, start=1):
         cell_type, source = _cell_source(cell, number, "source")
@@ -280,6 +330,7 @@ def _cells_v3(nb: dict[str, Any]) -> tuple[Cell, ...]:
         raw = worksheet.get("cells", [])
         if not isinstance(raw, list):
             raise _invalid(f"a worksheet's 'cells' is not a list of cells; {_REDOWNLOAD}")
+        _check_cell_count(number + len(raw))
         for cell in raw:
             number += 1
             key = (
@@ -299,13 +350,20 @@ def _assignment_id(metadata: object) -> str | None:
     return None
 
 
-def _schema_warnings(nb: dict[str, Any], major: int) -> tuple[str, ...]:
+def _schema_warnings(nb: dict[str, Any], major: int, values: int) -> tuple[str, ...]:
     """Check ``nb`` against the nbformat schema; deviations give one warning, never an error.
 
     The compiled (fastjsonschema) validator takes about a millisecond; jsonschema's, which words
     errors better, took tens of milliseconds per deviating notebook (more than grading it), so
-    it is not used. The commonest deviation, a cell without an id, is named precisely.
+    it is not used. The commonest deviation, a cell without an id, is named precisely. It is
+    still pure Python, a few microseconds per value, so a notebook of more than
+    :data:`MAX_SCHEMA_VALUES` values (``values`` bounds them) is not checked: one warning says so.
     """
+    if values > MAX_SCHEMA_VALUES:
+        return (
+            f"the notebook was not checked against the nbformat {major} schema: it is too large "
+            "(usually from big outputs); it was graded all the same",
+        )
     from nbformat.validator import get_validator
 
     minor = nb.get("nbformat_minor")

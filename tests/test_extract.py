@@ -422,3 +422,47 @@ def test_imported_modules_lists_absolute_imports_once_in_order() -> None:
     )
     program = extract_program((Cell(1, src),))
     assert imported_modules(program) == ["numpy", "os.path", "planar_utils", "sklearn"]
+
+
+# --- the code budget: a ceiling on the grader's work, with warnings that name the cells -------
+
+
+def test_a_giant_cell_is_cut_at_a_line_and_the_next_cells_are_still_read() -> None:
+    from grader.codebudget import MAX_CELL_LINES
+
+    giant = "def early():\n    pass\n" + "# note\n" * MAX_CELL_LINES + "def late():\n    pass\n"
+    program = extract(giant, "def after():\n    pass\n")
+    assert list(program.functions) == ["early", "after"]
+    assert program.warnings == (
+        f"cell 1 holds {len(giant) / 1e3:.0f} KB of code, more than the grader reads; only its "
+        f"first {MAX_CELL_LINES:,} lines were read, and the definitions in the rest were not "
+        "graded",
+    )
+
+
+def test_a_cell_whose_first_line_is_too_long_is_not_parsed() -> None:
+    from grader.codebudget import MAX_CELL_CHARS
+
+    program = extract("x = '" + "a" * MAX_CELL_CHARS + "'\ndef f():\n    pass\n", "def g(): pass")
+    assert list(program.functions) == ["g"]
+    assert "none was read" in program.warnings[0]
+
+
+def test_cells_past_the_budget_are_named_in_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("grader.codebudget.MAX_CODE_CELLS", 2)
+    program = extract("def a(): pass", "def b(): pass", "def c(): pass", "def d(): pass")
+    assert list(program.functions) == ["a", "b"]
+    assert program.warnings == (
+        "2 cells from cell 3 on were not read: the notebook holds more code than the grader "
+        "reads (262 KB, 10,000 lines, 2 code cells or 5,000 definitions); definitions there "
+        "were not graded",
+    )
+
+
+def test_a_cell_of_thousands_of_statements_is_read_up_to_its_limit() -> None:
+    from grader.codebudget import MAX_CELL_STATEMENTS
+
+    program = extract("x = 1\n" * MAX_CELL_STATEMENTS + "def f():\n    pass\n")
+    assert "f" not in program.functions
+    assert len(program.units) == MAX_CELL_STATEMENTS
+    assert program.warnings[0].startswith(f"cell 1 has {MAX_CELL_STATEMENTS + 1:,} top-level")

@@ -331,3 +331,46 @@ def test_schema_check_can_be_skipped_and_only_the_warning_changes() -> None:
     quick = read_submission(path, schema=False)
     assert checked.warnings and quick.warnings == ()
     assert quick.cells == checked.cells and quick.sha256 == checked.sha256
+
+
+# --- the reader's own cost is bounded by values and cells, not only by bytes ------------------
+
+
+def test_a_notebook_of_millions_of_json_values_is_refused_before_parsing() -> None:
+    from grader.notebook import MAX_JSON_VALUES
+
+    data = b'{"nbformat": 4, "cells": [], "metadata": {"x": [' + b"{}," * MAX_JSON_VALUES + b"{}]}}"
+    message = invalid_message(data)
+    assert message.startswith("the notebook is too complex to be read: its JSON holds up to ")
+    assert "clear the outputs" in message
+    assert_student_message(message)
+
+
+def test_a_notebook_of_too_many_cells_is_refused() -> None:
+    from grader.notebook import MAX_CELLS
+
+    nb = notebook([{"cell_type": "markdown", "source": ""}] * (MAX_CELLS + 1))
+    message = invalid_message(json.dumps(nb).encode())
+    assert message.startswith(f"the notebook has {MAX_CELLS + 1:,} cells, more than the")
+    assert_student_message(message)
+
+
+def test_too_many_nbformat3_cells_are_refused_across_worksheets() -> None:
+    from grader.notebook import MAX_CELLS
+
+    worksheet = {"cells": [{"cell_type": "markdown", "source": ""}] * (MAX_CELLS // 2 + 1)}
+    nb = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [worksheet] * 2}
+    assert "cells, more than the" in invalid_message(json.dumps(nb).encode())
+
+
+def test_a_huge_notebook_is_graded_without_the_schema_check() -> None:
+    from grader.notebook import MAX_SCHEMA_VALUES
+
+    outputs = [{"output_type": "stream", "name": "stdout", "text": ["1\n"] * MAX_SCHEMA_VALUES}]
+    nb = notebook([code_cell("def f():\n    return 1", outputs=outputs)])
+    sub = reads_submission(json.dumps(nb).encode(), "big.ipynb")
+    assert sub.cells == (Cell(1, "def f():\n    return 1"),)
+    assert sub.warnings == (
+        "the notebook was not checked against the nbformat 4 schema: it is too large "
+        "(usually from big outputs); it was graded all the same",
+    )
