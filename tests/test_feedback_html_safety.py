@@ -418,6 +418,39 @@ def test_markdown_has_its_own_tighter_budget(tmp_path: Path) -> None:
     assert 0 < shown <= MARKDOWN_BUDGET
 
 
+class _PreText(HTMLParser):
+    """Collects the text that sits inside <pre> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.depth += tag == "pre"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag == "pre" and self.depth > 0
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.text.append(data)
+
+
+def test_markup_dense_markdown_is_shown_as_plain_text(tmp_path: Path) -> None:
+    # mistune's inline parser is superlinear in nested delimiters (10,000 `[` take seconds), so
+    # Markdown with more delimiters than prose ever has is fenced, cell and output alike; prose
+    # with LaTeX superscripts still renders as Markdown.
+    dense, prose = "[" * 5000, "The **weights** $W^{[1]}$ and $b^{[1]}$, see [the notes](#a)."
+    cells = [_md(dense), _md(prose), _code("x", [_display({"text/markdown": "*_" * 2000})])]
+    page = feedback_html(str(_write(tmp_path, cells)), _sub(tmp_path / "nb.ipynb"))
+    parser = _PreText()
+    parser.feed(page)
+    inside = "".join(parser.text)
+    assert dense in inside and "*_" * 2000 in inside
+    assert "<strong>weights</strong>" in page and "weights" not in inside
+
+
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: (

@@ -40,6 +40,11 @@ TEXT_BUDGET = 400_000  # characters of sources and text outputs in the whole pag
 # Markdown gets tighter limits of its own.
 MARKDOWN_CELL_LIMIT = 10_000  # characters of one Markdown cell
 MARKDOWN_BUDGET = 60_000  # characters of Markdown in the whole page
+# Markdown's inline parser (mistune) is superlinear in nested delimiters: 10,000 `[` in one cell
+# take seconds. Prose, even with LaTeX superscripts like W^{[1]}, has a few hundred at most, so
+# a Markdown text with more is shown as plain text in a fence.
+MARKDOWN_DELIMITERS = 1_000
+_DELIMITER_CHARS = "[]()*_<>`!"
 IMAGE_LIMIT = 1_000_000  # base64 characters of one image (about 750 KB)
 IMAGE_BUDGET = 5_000_000  # base64 characters of all the images in the page
 TRUNCATED = "(output truncated)"
@@ -142,6 +147,8 @@ def _mime_bundle(data: dict[str, Any], budget: _Budget, left: int) -> tuple[dict
             limit = min(limit, max(budget.markdown, 0))
             budget.markdown -= min(len(value), limit)
         text = budget.cut(value, limit, TRUNCATED)
+        if mime == "text/markdown" and _delimiters(text) > MARKDOWN_DELIMITERS:
+            mime, text = "text/plain", text
         if notes:
             text = " ".join(notes) + "\n" + text if mime == "text/plain" else text
         return {mime: text}, len(text)
@@ -233,13 +240,13 @@ def _cell(raw: object, number: int, v3: bool, budget: _Budget) -> dict[str, Any]
     elif kind not in ("markdown", "raw"):
         source = f"(a cell of unknown type {str(kind)[:40]!r})"
     if kind == "raw":  # shown as text in a fence, never passed through as HTML
-        source = budget.cut(source, CELL_SOURCE_LIMIT, "(source truncated)")
-        fence = "`" * max(3, *(len(r) + 1 for r in re.findall("`+", source)), 3)
-        source = f"{fence}text\n{source}\n{fence}"
+        source = _fenced(budget.cut(source, CELL_SOURCE_LIMIT, "(source truncated)"))
     else:
         limit = min(MARKDOWN_CELL_LIMIT, max(budget.markdown, 0))
         source = budget.cut(source, limit, "*(text truncated)*")
         budget.markdown -= len(source)
+        if _delimiters(source) > MARKDOWN_DELIMITERS:
+            source = _fenced(source)
     return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
 
 
@@ -270,3 +277,14 @@ def notebook_view(raw: object) -> Any:
         "cells": view,
     }
     return nbformat.from_dict(notebook)  # type: ignore[no-untyped-call]
+
+
+def _delimiters(text: str) -> int:
+    """How many characters of ``text`` can open or close Markdown inline markup."""
+    return sum(text.count(c) for c in _DELIMITER_CHARS)
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a Markdown code block, whatever backticks it holds."""
+    fence = "`" * max([3, *(len(r) + 1 for r in re.findall("`+", text))])
+    return f"{fence}text\n{text}\n{fence}"
