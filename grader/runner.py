@@ -40,6 +40,7 @@ __all__ = [
     "find_submissions",
     "grader_cannot_go_on",
     "internal_error_result",
+    "invalid_result",
     "judge",
     "run_check",
     "submission_id_for",
@@ -174,15 +175,8 @@ class Grader:
         try:
             source = read_submission(str(path), max_bytes=self.max_bytes)
         except InvalidSubmission as exc:
-            return SubmissionResult(
-                id=submission_id,
-                path=str(path),
-                sha256=_sha256_or_empty(path),
-                status="invalid",
-                error=str(exc),
-                score=0.0,
-                max_score=self.max_score,
-                duration_s=time.perf_counter() - start,
+            return invalid_result(
+                submission_id, path, _sha256_or_empty(path), str(exc), self.max_score, start
             )
         except Exception as exc:
             if grader_cannot_go_on(exc):
@@ -218,11 +212,7 @@ class Grader:
             max_score = float(sum(c.spec.points for c in checks))
             path, sha256 = getattr(source, "path", ""), getattr(source, "sha256", "")
             if isinstance(exc, InvalidSubmission):
-                return SubmissionResult(
-                    id=submission_id, path=str(path), sha256=str(sha256), status="invalid",
-                    error=str(exc), score=0.0, max_score=max_score,
-                    duration_s=time.perf_counter() - start,
-                )
+                return invalid_result(submission_id, path, sha256, str(exc), max_score, start)
             return internal_error_result(exc, submission_id, path, sha256, max_score, start)
 
     def _grade_source(
@@ -321,12 +311,26 @@ def internal_error_result(
     start: float,
 ) -> SubmissionResult:
     """The result of a submission whose grading hit a bug of the grader's own: invalid, 0."""
+    return invalid_result(
+        submission_id, path, sha256, internal_error_text(exc), max_score, start
+    )
+
+
+def invalid_result(
+    submission_id: str,
+    path: str | Path,
+    sha256: str,
+    error: str,
+    max_score: float,
+    start: float,
+) -> SubmissionResult:
+    """A submission that could not be graded at all: invalid, 0, with the reason."""
     return SubmissionResult(
         id=submission_id,
         path=str(path),
         sha256=str(sha256),
         status="invalid",
-        error=internal_error_text(exc),
+        error=error,
         score=0.0,
         max_score=max_score,
         duration_s=time.perf_counter() - start,
