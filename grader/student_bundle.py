@@ -288,7 +288,8 @@ hidden tests when you submit).
 
 ## Install (once)
 
-You need Python 3.10 or newer. In this folder (best inside a virtual environment), run:
+You need Python 3.10 or newer. In this folder (best inside a virtual environment), run
+(with `python3` instead of `python` if that is how Python is called on your computer):
 
     {install}
 
