@@ -326,6 +326,15 @@ def test_a_student_installs_the_bundle_and_checks_offline(tmp_path: Path) -> Non
     wheel = build_wheel(tmp_path / "wheel")
     archive = tmp_path / f"{PLANAR}-student.zip"
     bundle = export_student(load_assignment(PLANAR), archive, wheel=wheel)
+    inside_grader = [
+        name.split("!", 1)[1]
+        for name in every_file(archive.read_bytes())
+        if name.startswith(f"wheels/{wheel.name}!")
+    ]
+    assert inside_grader and all(  # the grader's own code: no assignment, no solution
+        n.split("/")[0] in ("grader", "grader-0.1.0.dist-info") for n in inside_grader
+    ), inside_grader
+    assert bundle.files[3] == f"wheels/{bundle.assignment_wheel}"  # checked by the fast tests
     unpacked = tmp_path / "from-the-course-page"
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(unpacked)
