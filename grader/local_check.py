@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.assignment import Assignment, load_assignment
-from grader.errors import GraderError, UsageError
+from grader.errors import AssignmentError, GraderError, UsageError
 from grader.files import open_regular
-from grader.installed import find_installed
+from grader.installed import ASSIGNMENT_ID, entry_point_assignment, find_installed
 from grader.notebook import SourceFile, read_submission
 from grader.results import CheckResult, SubmissionResult
 
@@ -70,7 +70,7 @@ def find_assignment(source: SourceFile, given: str | Path | None = None) -> Assi
 def _locate(source: SourceFile, given: str | Path | None) -> tuple[Assignment, tuple[str, ...]]:
     """The assignment and notes about how it was found (see :mod:`grader.installed`)."""
     if given is not None:
-        return load_assignment(given), ()
+        return _load_given(given), ()
     owner = Path(source.path).name
     if source.assignment_id is None:
         raise UsageError(
@@ -80,6 +80,22 @@ def _locate(source: SourceFile, given: str | Path | None) -> tuple[Assignment, t
     # Never load_assignment(metadata): that would take a path, or ./assignments/<id>.
     installed = find_installed(source.assignment_id, owner=owner)
     return load_assignment(installed.root), installed.notes
+
+
+def _load_given(given: str | Path) -> Assignment:
+    """``--assignment``: a folder or an id as for every command, else a student bundle's id.
+
+    Only ``check`` falls back on the assignments installed from a student bundle (public tests
+    only): ``grade`` or ``verify`` must never pick such a copy up in place of the real one.
+    """
+    try:
+        return load_assignment(given)
+    except AssignmentError:
+        if isinstance(given, str) and ASSIGNMENT_ID.fullmatch(given):
+            package = entry_point_assignment(given)
+            if package is not None:
+                return load_assignment(package)
+        raise
 
 
 def check_notebook(path: str | Path, assignment: str | Path | None = None) -> LocalCheck:
@@ -129,7 +145,7 @@ def _early_assignment(
     explains it properly.
     """
     if given is not None:
-        return load_assignment(given), ()
+        return _load_given(given), ()
     try:
         with open_regular(path, follow_symlinks=True) as handle:
             if os.fstat(handle.fileno()).st_size > _PEEK_BYTES:
