@@ -188,9 +188,11 @@ def _solution_metadata_warning(assignment: Assignment) -> str:
         named = None
     if named == assignment.id:
         return ""
-    found = "names another assignment" if isinstance(named, str) else "lacks"
+    found = f"lacks {wanted} in its notebook metadata"
+    if isinstance(named, str):
+        found = f"names assignment {named!r} in its notebook metadata, where {wanted} belongs"
     return (
-        f"{solution.name} {found} {wanted} in its notebook metadata: `grader check` reads it "
+        f"{solution.name} {found}: `grader check` reads it "
         "from a student's notebook (the release is made from the solution and keeps its "
         "metadata), so without it students must pass --assignment"
     )
