@@ -89,6 +89,10 @@ class Hint(str):
         text.formula = formula
         return text
 
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        # Copies and pickles rebuild both parts, not the joined text.
+        return (self.advice, self.formula)
+
     def at(self, level: str) -> str:
         """The text a student sees of a hidden check at hint ``level``."""
         return str(self) if level == "formula" else self.advice

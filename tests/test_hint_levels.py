@@ -177,3 +177,16 @@ def test_a_bad_setting_is_refused_with_the_allowed_values(tmp_path: Path, value:
     with pytest.raises(AssignmentError) as info:
         load_assignment(_with_toml_line(tmp_path, f"hints = {value}"))
     assert "'hints' must be \"property\" or \"formula\"" in str(info.value)
+
+
+def test_a_hint_survives_copies_and_pickles_whole() -> None:
+    import copy
+    import pickle
+
+    advice = hint(property="check the derivative of tanh", formula="1 - A1**2")
+    for again in (copy.deepcopy(advice), pickle.loads(pickle.dumps(advice))):
+        assert (str(again), again.at("property"), again.at("formula")) == (
+            str(advice),
+            "check the derivative of tanh",
+            "check the derivative of tanh: 1 - A1**2",
+        )
