@@ -231,7 +231,12 @@ def _check_release(result: SubmissionResult, check_ids: Sequence[str]) -> Verify
     name, what = "release", "student release earns 0 without crashing"
     if result.status != "graded":
         return VerifyItem(name, False, what, (f"not graded: {result.error}",))
-    problems = [f"{t.id} passed on the stub" for t in result.tests if t.score > 0]
+    # A check's own bug keeps the stub its points too; the check_bugs item reports that.
+    problems = [
+        f"{t.id} passed on the stub"
+        for t in result.tests
+        if t.score > 0 and t.check_bug is None
+    ]
     recorded = [t.id for t in result.tests]
     if recorded != list(check_ids):
         problems.append(f"tests recorded {recorded}, expected {list(check_ids)}")

@@ -173,8 +173,8 @@ BUGGY_CHECK = '''
 def predict_buggy(submission, reference, rng):
     """A check with a typo in its own code: it calls a helper that does not exist."""
     X = rng.normal(size=(2, 5))
-    submission.predict(_random_parameters(rng, 2, 4, 1), X)
     _no_such_helper(X)  # THE BUG
+    submission.predict(_random_parameters(rng, 2, 4, 1), X)
 '''
 
 
@@ -224,6 +224,9 @@ def test_verify_fails_on_a_check_with_a_bug_and_says_where(buggy_course: Path) -
         for p in item.problems
     ), item.problems
     assert any(p.startswith("predict.buggy on mutant no_scale:") for p in item.problems)
+    assert any(p.startswith("predict.buggy on the release:") for p in item.problems)
+    # The stub keeps the buggy check's points, but that is the check's fault, said once.
+    assert report.item("release").ok, report.item("release").problems
     text = format_verify_report(report)
     assert "✗ checks have bugs in their own code" in text
     assert "check_bugs" in text.splitlines()[-1]
