@@ -13,7 +13,7 @@ from grader.errors import AssignmentError, UsageError
 from grader.installed import ASSIGNMENT_ID, bundled_assignments
 from grader.results import Visibility
 from grader.sandbox.limits import Limits
-from grader.testing import CheckSpec, checks_in
+from grader.testing import HINT_LEVELS, CheckSpec, HintLevel, checks_in
 
 __all__ = ["Assignment", "Check", "load_assignment", "resolve_assignment"]
 
@@ -45,6 +45,9 @@ class Assignment:
     solution: Path | None = None
     mutants: Path | None = None
     limits: Limits = field(default_factory=Limits)
+    # How much of a formula a hidden check's public message gives (grader.testing.hint):
+    # "property" (what fails, where to look) or "formula" (the whole formula).
+    hints: HintLevel = "property"
 
     @property
     def max_score(self) -> float:
@@ -147,6 +150,18 @@ def _limits(data: dict[str, Any]) -> Limits:
         raise AssignmentError(f"assignment.toml: bad [limits]: {exc}") from exc
 
 
+def _hints(data: dict[str, Any]) -> HintLevel:
+    value = data.get("hints", "property")
+    for level in HINT_LEVELS:
+        if value == level:
+            return level
+    allowed = " or ".join(f'"{level}"' for level in HINT_LEVELS)
+    raise AssignmentError(
+        f"assignment.toml: 'hints' must be {allowed} (what a hidden check's message tells a "
+        f"student: the property that fails, or the whole formula), not {value!r}"
+    )
+
+
 def load_assignment(name: str | Path) -> Assignment:
     """Load and validate an assignment folder (or id). Raises AssignmentError."""
     root = resolve_assignment(name)
@@ -180,6 +195,7 @@ def load_assignment(name: str | Path) -> Assignment:
         solution=_optional_path(root, data, "solution"),
         mutants=_optional_path(root, data, "mutants"),
         limits=_limits(data),
+        hints=_hints(data),
     )
 
 

@@ -45,6 +45,9 @@ class CheckResult:
     # For a hidden check: ``message`` without anything the student's code chose (exception
     # messages, returned values and numbers computed from them). None for visible checks.
     public_message: str | None = None
+    # When the check's own code failed (grader.checkbug): "file:line: Error: message". The
+    # outcome is then "error" and the submission keeps the check's points.
+    check_bug: str | None = None
 
     @property
     def student_message(self) -> str:
@@ -70,6 +73,7 @@ class CheckResult:
             "duration_s": round(self.duration_s, 6),
             "output": self.output,
             "public_message": self.public_message,
+            "check_bug": self.check_bug,
         }
 
     @classmethod
@@ -88,6 +92,7 @@ class CheckResult:
             public_message=(
                 None if data.get("public_message") is None else str(data["public_message"])
             ),
+            check_bug=None if data.get("check_bug") is None else str(data["check_bug"]),
         )
 
 

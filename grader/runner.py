@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from grader.assignment import Assignment, Check
+from grader.checkbug import CheckBug, find_check_bug
 from grader.collect import collect
 from grader.errors import GraderError, InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
@@ -52,11 +53,16 @@ INTERNAL_ERROR = "internal error while grading this submission:"
 
 
 class Verdict(NamedTuple):
-    """One check's outcome, its full message, and the message a student may see if hidden."""
+    """One check's outcome, its full message, and the message a student may see if hidden.
+
+    ``check_bug`` is set when the check's own code failed (see :mod:`grader.checkbug`): the
+    outcome is then "error", and the submission is not charged for it.
+    """
 
     outcome: Outcome
     message: str
     public_message: str
+    check_bug: str | None = None
 
 
 def _rng_for(check_id: str) -> np.random.Generator:
@@ -64,11 +70,21 @@ def _rng_for(check_id: str) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def judge(check: Check, fixtures: dict[str, Any], program: Program) -> Verdict:
+def judge(
+    check: Check,
+    fixtures: dict[str, Any],
+    program: Program,
+    *,
+    root: Path | None = None,
+    hints: str = "property",
+) -> Verdict:
     """Run one check with the fixtures it asks for; never raises.
 
     ``public_message`` leaves out what the student's code chose (see :mod:`grader.redact`);
-    reports show it instead of ``message`` when the check is hidden.
+    reports show it instead of ``message`` when the check is hidden. ``hints`` is the
+    assignment's hint level: with ``"formula"`` a hidden check's public message keeps the
+    formulas its author tagged (``grader.testing.Hint``); with ``"property"`` it says what
+    fails and where to look. ``root`` (the assignment's folder) names a check bug's file.
     """
     wanted = inspect.signature(check.spec.func).parameters
     kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
@@ -86,11 +102,15 @@ def judge(check: Check, fixtures: dict[str, Any], program: Program) -> Verdict:
         )
     except AssertionError as exc:
         text = str(exc).strip() or "the result is not correct (this check gives no details)"
-        public = exc.public if isinstance(exc, CheckFailed) else None
+        public = exc.public_at(hints) if isinstance(exc, CheckFailed) else None
         if public is not None and not public.strip():
             public = "the result is not correct (this hidden check gives no details)"
         return Verdict("failed", text, text if public is None else public.strip())
-    except Exception as exc:  # a check that could not use the student's value
+    except Exception as exc:
+        bug = find_check_bug(exc, check.spec.func, root)
+        if bug is not None:
+            return _check_bug_verdict(bug)
+        # A check that could not use the student's value.
         detail = f"{type(exc).__name__}: {exc}"[:200]
         # The exception's text may quote the student's value; its class is the grader's.
         return Verdict(
@@ -99,6 +119,25 @@ def judge(check: Check, fixtures: dict[str, Any], program: Program) -> Verdict:
             f"the returned value could not be checked ({type(exc).__name__})",
         )
     return Verdict("passed", "", "")
+
+
+def _check_bug_verdict(bug: CheckBug) -> Verdict:
+    """A bug in the assignment's own check: say so, and where, and do not charge the student.
+
+    The public message names the exception's class and the check's place, never its message
+    (which the grader wrote, but keep a student's report to the grader's fixed words).
+    """
+    tail = (
+        "not in the submission: the submission keeps this check's points; please report it to "
+        "the course staff, who should fix the check and regrade"
+    )
+    return Verdict(
+        "error",
+        f"this check has a bug in its own code ({bug.exc_type}: {bug.message}, at {bug.place}), "
+        f"{tail}",
+        f"this check has a bug in its own code ({bug.exc_type} at {bug.place}), {tail}",
+        bug.describe(),
+    )
 
 
 def run_check(
@@ -280,12 +319,18 @@ class Grader:
             text = student_error_message(missing, program)
             verdict = Verdict("missing", text, text)
         else:
-            verdict = judge(check, fixtures, program)
+            verdict = judge(
+                check, fixtures, program, root=self.assignment.root, hints=self.assignment.hints
+            )
         hidden = check.visibility == "hidden"
         return CheckResult(
             id=check.id,
             function=check.spec.function,
-            score=check.spec.points if verdict.outcome == "passed" else 0.0,
+            # A check's own bug is the assignment's fault: the student keeps the points (and
+            # the maximum stays the same for everyone in the gradebook).
+            score=check.spec.points
+            if verdict.outcome == "passed" or verdict.check_bug is not None
+            else 0.0,
             max_score=check.spec.points,
             outcome=verdict.outcome,
             message=verdict.message,
@@ -293,6 +338,7 @@ class Grader:
             duration_s=time.perf_counter() - t0,
             output=submission.take_output(),
             public_message=verdict.public_message if hidden else None,
+            check_bug=verdict.check_bug,
         )
 
 

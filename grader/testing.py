@@ -29,6 +29,14 @@ A message that needs such details for the instructor gives the student a ``publi
 without them: ``CheckFailed(full, public=without_values)``. The ``grader.expect`` helpers do
 this themselves, given a ``grader.expect.Name`` for a name that shows the inputs and
 ``names=`` for a shape.
+
+Hint levels. Advice that would hand out the answer's formula is a :func:`hint`:
+``hint(property="check the derivative of tanh", formula="dZ1 = ... * (1 - A1**2)")``. Pass it as
+any helper's ``hint=``: the instructor's message always has both; what a student sees of a
+hidden check follows the assignment's ``hints`` setting (``assignment.toml``): ``"property"``
+(the default) gives only the property, what fails and where to look; ``"formula"`` adds the
+formula. A hand-written failure gives both public forms:
+``CheckFailed(full, public=without_formula, public_formula=with_formula)``.
 """
 
 from __future__ import annotations
@@ -39,14 +47,18 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
+    "HINT_LEVELS",
     "CheckFailed",
     "CheckSpec",
+    "Hint",
+    "HintLevel",
     "LocalSubmission",
     "Signature",
     "StudentCodeError",
     "Submission",
     "check",
     "checks_in",
+    "hint",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,17 +69,66 @@ FailureKind = Literal[
 ]
 
 
+HintLevel = Literal["property", "formula"]
+HINT_LEVELS: tuple[HintLevel, ...] = ("property", "formula")
+
+
+class Hint(str):
+    """Advice in two levels; as a string, the whole of it (``"<property>: <formula>"``).
+
+    ``advice`` says what property fails and where to look; ``formula`` is the formula that
+    gives the answer. Make one with :func:`hint`.
+    """
+
+    advice: str
+    formula: str
+
+    def __new__(cls, advice: str, formula: str) -> Hint:
+        text = super().__new__(cls, f"{advice}: {formula}" if formula else advice)
+        text.advice = advice
+        text.formula = formula
+        return text
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        # Copies and pickles rebuild both parts, not the joined text.
+        return (self.advice, self.formula)
+
+    def at(self, level: str) -> str:
+        """The text a student sees of a hidden check at hint ``level``."""
+        return str(self) if level == "formula" else self.advice
+
+
+def hint(*, property: str, formula: str) -> Hint:
+    """Advice for ``hint=``: ``property`` (what fails, where to look) and the ``formula``."""
+    return Hint(property, formula)
+
+
 class CheckFailed(AssertionError):
     """A check found the student's function wrong. The message is shown to the student.
 
     ``public``, when given, is what a student sees when the check is hidden: the message
     without the details the student's code chose (values, counts, statistics). The full
-    message stays in the instructor's reports.
+    message stays in the instructor's reports. ``public_formula``, when given, is the public
+    message for an assignment whose ``hints`` setting is ``"formula"``: ``public`` then leaves
+    the formula out (see :func:`hint`).
     """
 
-    def __init__(self, message: str = "", *, public: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        public: str | None = None,
+        public_formula: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.public = public
+        self.public_formula = public_formula
+
+    def public_at(self, level: str) -> str | None:
+        """The public message at hint ``level`` (``"property"`` or ``"formula"``)."""
+        if level == "formula" and self.public_formula is not None:
+            return self.public_formula
+        return self.public
 
 
 class StudentCodeError(Exception):

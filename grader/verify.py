@@ -7,7 +7,14 @@ Six properties, each an item of a :class:`VerifyReport`:
 3. ``public``: the public tests, run as ``grader check`` runs them, pass on the reference;
 4. ``release``: the student release earns 0, every test recorded, nothing crashed or hung;
 5. ``mutant:<name>``: each mutant loses points on exactly the tests its ``fails`` names;
-6. ``determinism``: the reference and a few mutants graded twice give identical results.
+6. ``determinism``: the reference and a few mutants graded twice give identical results;
+7. ``check_bugs``: no check's own code failed (a NameError in a check, ...) on the reference,
+   the release or any mutant: such a failure is the assignment's bug, which a student would
+   otherwise meet in a batch (see :mod:`grader.checkbug`).
+
+And ``authoring``, which always holds but carries warnings: a function listed in
+``functions`` that no check tests, a solution notebook without the ``{"grader":
+{"assignment": id}}`` metadata that ``grader check`` reads from a student's notebook.
 
 Everything is graded by one :class:`~grader.runner.Grader` (one pre-warmed sandbox), mutants as
 in-memory submissions, so a whole assignment takes seconds.
@@ -15,6 +22,7 @@ in-memory submissions, so a whole assignment takes seconds.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +61,7 @@ class VerifyItem:
     ok: bool
     summary: str
     problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # worth fixing, but the item still holds
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,11 @@ class VerifyReport:
     def failed(self) -> tuple[VerifyItem, ...]:
         """The items that do not hold."""
         return tuple(item for item in self.items if not item.ok)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every item's warnings, in order."""
+        return tuple(w for item in self.items for w in item.warnings)
 
     def item(self, name: str) -> VerifyItem:
         """The item called ``name`` (e.g. ``"reference"`` or ``"mutant:no_scale"``)."""
@@ -142,6 +156,64 @@ def _check_release_sync(assignment: Assignment) -> VerifyItem:
     return VerifyItem(name, False, f"{rel} is out of date with the solution: {hint}")
 
 
+def _check_authoring(assignment: Assignment) -> VerifyItem:
+    warnings = [
+        f"function `{name}` is listed in assignment.toml's 'functions' but no check tests it: "
+        "add checks for it, or take it out of the list"
+        for name in assignment.functions
+        if not any(c.spec.function == name for c in assignment.checks)
+    ]
+    metadata = _solution_metadata_warning(assignment)
+    if metadata:
+        warnings.append(metadata)
+    n = len(warnings)
+    summary = (
+        f"{n} authoring warning{'s' * (n != 1)}"
+        if warnings
+        else "every listed function has checks; the solution names its assignment"
+    )
+    return VerifyItem("authoring", True, summary, warnings=tuple(warnings))
+
+
+def _solution_metadata_warning(assignment: Assignment) -> str:
+    """Why ``grader check`` cannot find the assignment of a notebook made from the solution."""
+    solution = assignment.solution
+    if solution is None or solution.suffix != ".ipynb":
+        return ""
+    wanted = f'{{"grader": {{"assignment": "{assignment.id}"}}}}'
+    try:
+        notebook = json.loads(solution.read_text(encoding="utf-8"))
+        named = notebook["metadata"]["grader"]["assignment"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        named = None
+    if named == assignment.id:
+        return ""
+    found = f"lacks {wanted} in its notebook metadata"
+    if isinstance(named, str):
+        found = f"names assignment {named!r} in its notebook metadata, where {wanted} belongs"
+    return (
+        f"{solution.name} {found}: `grader check` reads it "
+        "from a student's notebook (the release is made from the solution and keeps its "
+        "metadata), so without it students must pass --assignment"
+    )
+
+
+def _check_bugs(graded: Sequence[tuple[str, SubmissionResult]]) -> VerifyItem:
+    problems = list(
+        dict.fromkeys(
+            f"{t.id} on {label}: {t.check_bug}"
+            for label, result in graded
+            for t in result.tests
+            if t.check_bug is not None
+        )
+    )
+    if problems:
+        summary = "checks have bugs in their own code (the assignment's fault, not a student's)"
+    else:
+        summary = f"no check's own code failed ({len(graded)} variants graded)"
+    return VerifyItem("check_bugs", not problems, summary, tuple(problems))
+
+
 def _full_marks(result: SubmissionResult, name: str, what: str) -> VerifyItem:
     score = f"{_num(result.score)}/{_num(result.max_score)}"
     problems = tuple(
@@ -159,7 +231,12 @@ def _check_release(result: SubmissionResult, check_ids: Sequence[str]) -> Verify
     name, what = "release", "student release earns 0 without crashing"
     if result.status != "graded":
         return VerifyItem(name, False, what, (f"not graded: {result.error}",))
-    problems = [f"{t.id} passed on the stub" for t in result.tests if t.score > 0]
+    # A check's own bug keeps the stub its points too; the check_bugs item reports that.
+    problems = [
+        f"{t.id} passed on the stub"
+        for t in result.tests
+        if t.score > 0 and t.check_bug is None
+    ]
     recorded = [t.id for t in result.tests]
     if recorded != list(check_ids):
         problems.append(f"tests recorded {recorded}, expected {list(check_ids)}")
@@ -281,6 +358,7 @@ def verify_assignment(
             on_item(item)
 
     add(_check_release_sync(assignment))
+    add(_check_authoring(assignment))
     with Grader(assignment) as grader:
         graded = _grade_all(grader, assignment, reference, mutants, add)
     return VerifyReport(assignment.id, tuple(items), time.perf_counter() - start, graded)
@@ -298,9 +376,12 @@ def _grade_all(
     add(_full_marks(ref, "reference", "reference solution earns full marks"))
     public = grader.grade_source(reference, "reference", visibility="visible")
     add(_full_marks(public, "public", "public tests pass on the reference"))
+    seen: list[tuple[str, SubmissionResult]] = [("the reference", ref)]
     graded = 2
     if assignment.release is not None:
-        add(_check_release(grader.grade_path(assignment.release, "release"), ids))
+        release = grader.grade_path(assignment.release, "release")
+        add(_check_release(release, ids))
+        seen.append(("the release", release))
         graded += 1
     if not mutants:
         add(VerifyItem("mutants", False, "no mutants: add known-wrong variants to mutants.toml"))
@@ -308,6 +389,8 @@ def _grade_all(
     for m in mutants:
         first[m.name] = grader.grade_source(mutant_source(reference, m), m.name)
         add(_check_mutant(m, first[m.name], ids))
+        seen.append((f"mutant {m.name}", first[m.name]))
+    add(_check_bugs(seen))
     pairs = [("reference", ref, grader.grade_source(reference, "reference"))]
     pairs += [
         (m.name, first[m.name], grader.grade_source(mutant_source(reference, m), m.name))
@@ -340,15 +423,24 @@ def format_summary(report: VerifyReport, *, color: bool = False) -> str:
         tail = f"FAILED: {len(failed)} of {total} items do not hold ({names})"
     else:
         tail = f"OK: all {total} items hold"
+    n = len(report.warnings)
+    if n:
+        tail += f" ({n} warning{'s' * (n != 1)})"
     tail += f"; {report.graded} submissions graded in {report.duration_s:.1f} s"
     return _paint(tail, "31;1" if failed else "32;1", color) + "\n"
 
 
 def format_item(item: VerifyItem, *, color: bool = False) -> str:
-    """One item: ``✓ summary`` or ``✗ summary`` with one indented line per problem."""
+    """One item: ``✓ summary`` or ``✗ summary`` with one indented line per problem.
+
+    An item that holds with warnings is marked ``!``, one indented ``warning:`` line each.
+    """
     mark = _paint("✓", "32", color) if item.ok else _paint("✗", "31", color)
+    if item.ok and item.warnings:
+        mark = _paint("!", "33", color)
     lines = [f"{mark} {item.summary}"]
     lines += [f"    {problem}" for problem in item.problems]
+    lines += [f"    warning: {warning}" for warning in item.warnings]
     return "\n".join(lines) + "\n"
 
 

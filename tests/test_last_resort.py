@@ -110,10 +110,10 @@ def test_a_stage_that_raises_costs_one_submission_and_every_report_is_written(
 def test_a_check_that_raises_past_run_check_costs_one_submission(
     subs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def judge(check: Any, fixtures: dict[str, Any], program: Any) -> Any:
+    def judge(check: Any, fixtures: dict[str, Any], program: Any, **options: Any) -> Any:
         if "add" in program.functions and program.functions["add"].cell == 3:
             raise KeyError("fixture")  # a bug in a check or in its harness
-        return real(check, fixtures, program)
+        return real(check, fixtures, program, **options)
 
     real = runner.judge
     (subs / "b.py").write_text("# %%\n# BOOM\n" + CORRECT)  # its functions sit a cell later

@@ -58,7 +58,7 @@ def test_every_item_holds_on_the_planar_assignment(capsys: pytest.CaptureFixture
     assert "✗" not in out
     assert "✓ reference solution earns full marks (100/100" in out
     assert "✓ mutant no_scale caught by exactly its 1 expected test" in out
-    assert "OK: all 30 items hold" in out
+    assert "OK: all 32 items hold" in out
 
 
 def test_a_weakened_hidden_check_lets_the_no_scale_mutant_survive(
@@ -73,7 +73,7 @@ def test_a_weakened_hidden_check_lets_the_no_scale_mutant_survive(
     assert "mutant no_scale: expected to fail initialize_parameters.scale but it passed" in out
     # A check that no longer checks anything also passes on the empty stub: caught twice.
     assert "    initialize_parameters.scale passed on the stub" in out
-    assert "FAILED: 2 of 6 items do not hold (release, mutant:no_scale)" in out
+    assert "FAILED: 2 of 8 items do not hold (release, mutant:no_scale)" in out
     assert "✓ reference solution earns full marks" in out
 
 
@@ -82,10 +82,12 @@ def test_the_intact_check_catches_the_same_mutant(tmp_path: Path) -> None:
     assert report.ok, format_verify_report(report)
     assert [i.name for i in report.items] == [
         "release_sync",
+        "authoring",
         "reference",
         "public",
         "release",
         "mutant:no_scale",
+        "check_bugs",
         "determinism",
     ]
 
@@ -133,7 +135,7 @@ def test_an_out_of_date_release_that_leaks_the_solution_fails_two_items(
     ) in out
     assert "✗ student release earns 0 without crashing (100/100" in out
     assert "    initialize_parameters.scale passed on the stub" in out
-    assert "FAILED: 2 of 6 items do not hold (release_sync, release)" in out
+    assert "FAILED: 2 of 8 items do not hold (release_sync, release)" in out
 
 
 def test_a_release_edited_by_hand_is_out_of_date(tmp_path: Path) -> None:

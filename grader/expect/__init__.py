@@ -11,7 +11,9 @@ hidden (``CheckFailed.public``): expected shapes appear there in symbols only (`
 
 ``what`` names the value as the student knows it (``"W1"``, ``"the cost returned by
 compute_cost"``); a :class:`Name` gives it a public form too, for a name that shows the check's
-inputs. ``hint`` adds advice specific to the exercise::
+inputs. ``hint`` adds advice specific to the exercise; advice that gives the answer's formula is
+a ``grader.testing.hint(property=..., formula=...)``, whose formula a hidden check's student
+sees only when the assignment sets ``hints = "formula"``::
 
     call = Name("initialize_parameters(3, 5, 2)", public="initialize_parameters(n_x, n_h, n_y)")
     value = submission.initialize_parameters(3, 5, 2)

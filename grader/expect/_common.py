@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from grader.testing import CheckFailed
+from grader.testing import CheckFailed, Hint
 
 __all__ = ["Array", "Name", "describe", "fail", "public_name"]
 
@@ -46,8 +46,17 @@ def fail(message: str, hint: str = "", *, public: str | None = None) -> CheckFai
 
     ``public`` is the message for a hidden check when ``message`` shows something the
     student's code chose (its values, their counts or statistics); the hint follows it too.
+    A :class:`~grader.testing.Hint` follows it as its property only, or whole for an
+    assignment whose hint level is ``"formula"``; ``message`` always has it whole.
     """
     full = f"{message}: {hint}" if hint else message
+    if isinstance(hint, Hint):
+        shown = message if public is None else public
+        return CheckFailed(
+            full,
+            public=f"{shown}: {hint.at('property')}",
+            public_formula=f"{shown}: {hint.at('formula')}",
+        )
     if public is None:
         return CheckFailed(full)
     return CheckFailed(full, public=f"{public}: {hint}" if hint else public)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from grader.expect._common import Array, describe, fail, public_name
-from grader.testing import CheckFailed
+from grader.testing import CheckFailed, Hint
 
 # Tolerance floors by float width in bytes: a value computed in float32 (or float16) cannot
 # match a float64 reference to 1e-8, and rejecting it for that would punish a legitimate
@@ -77,9 +77,10 @@ def _shape_advice(arr: Array, expected: tuple[int, ...]) -> str:
     if arr.ndim == len(expected) and arr.shape == expected[::-1]:
         return "it looks transposed, check the order of the dimensions"
     if arr.size == math.prod(expected) and arr.ndim < len(expected):
-        return (
+        return Hint(
             "it has the right number of entries but too few dimensions; keep the column "
-            "dimension, e.g. np.zeros((n, 1)) or np.sum(..., axis=1, keepdims=True)"
+            "dimension",
+            "e.g. np.zeros((n, 1)) or np.sum(..., axis=1, keepdims=True)",
         )
     return ""
 

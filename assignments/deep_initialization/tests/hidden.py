@@ -46,7 +46,7 @@ from grader.expect import (
     expect_size,
     expect_zeros,
 )
-from grader.testing import CheckFailed, check
+from grader.testing import CheckFailed, check, hint
 
 DEEP = "initialize_parameters_deep"
 HE = "initialize_parameters_he"
@@ -66,11 +66,13 @@ DEEP_SCALE_DIMS = [250, 120, 300, 80]  # 30,000, 36,000 and 24,000 weights
 # 10% of exactly one named mistake, so it fails and is named unambiguously.
 HE_SCALE_DIMS = [100, 400, 150, 600, 100]  # 40,000, 60,000, 90,000 and 60,000 weights
 
-SYMMETRY_HINT = (
-    "units of a layer that start with the same incoming weights compute the same function and "
-    "receive the same gradient at every step, so they never become different and the layer "
-    "behaves like a single unit; draw the weights at random, np.random.randn(...) * scale"
+SYMMETRY_HINT = hint(
+    property="units of a layer that start with the same incoming weights compute the same "
+    "function and receive the same gradient at every step, so they never become different and "
+    "the layer behaves like a single unit; draw the weights at random",
+    formula="np.random.randn(...) * scale",
 )
+_DRAW = "np.random.randn(layer_dims[l], layer_dims[l - 1])"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +186,11 @@ def _check_zero_biases(submission: Any, function: str) -> None:
         what = call.within(f"b{layer} from {{}}")
         b = expect_array(params[f"b{layer}"], what)
         b = expect_size(b, (BIAS_DIMS[layer], 1), what, names=_shape_names(layer)[1])
-        expect_zeros(b, what, hint="initialise the biases with np.zeros((layer_dims[l], 1))")
+        advice = hint(
+            property="initialise the biases with zeros, a (layer_dims[l], 1) column",
+            formula="np.zeros((layer_dims[l], 1))",
+        )
+        expect_zeros(b, what, hint=advice)
 
 
 def _check_symmetry_breaking(submission: Any, function: str) -> None:
@@ -222,8 +228,11 @@ def initialize_parameters_deep_scale(submission: Any) -> None:
                 (1.0, "did you forget to multiply by 0.01?"),
                 (0.1, "that is 0.1: multiply by 0.01"),
             ],
-            hint=f"draw W{layer} with np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01 "
-            "(normal, not uniform)",
+            hint=hint(
+                property=f"draw W{layer} from a standard normal distribution (normal, not "
+                "uniform), scaled by 0.01",
+                formula=f"{_DRAW} * 0.01",
+            ),
         )
 
 
@@ -298,8 +307,11 @@ def initialize_parameters_he_scale(submission: Any) -> None:
             std=math.sqrt(2 / HE_SCALE_DIMS[layer - 1]),
             expected=f"sqrt(2 / layer_dims[{layer - 1}])",
             mistakes=_he_mistakes(HE_SCALE_DIMS, layer),
-            hint=f"draw W{layer} with np.random.randn(layer_dims[l], layer_dims[l - 1]) * "
-            f"{_HE_RULE} (normal, not uniform)",
+            hint=hint(
+                property=f"draw W{layer} from a standard normal distribution (normal, not "
+                "uniform), scaled by the He factor of the previous layer's size",
+                formula=f"{_DRAW} * {_HE_RULE}",
+            ),
         )
 
 
@@ -335,4 +347,5 @@ def initialize_parameters_zeros_values(submission: Any) -> None:
         ):
             what = call.within(f"{key} from {{}}")
             value = expect_size(expect_array(params[key], what), shape, what, names=names)
-            expect_zeros(value, what, hint=f"use np.zeros({rule})")
+            advice = hint(property=f"use zeros of shape {rule}", formula=f"np.zeros({rule})")
+            expect_zeros(value, what, hint=advice)

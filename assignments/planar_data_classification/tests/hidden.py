@@ -3,10 +3,12 @@
 Every check compares the student's functions with the reference solution (``reference``) on
 inputs drawn from ``rng``, or checks properties that any correct solution has whatever its
 style. Arguments are always passed positionally, so parameter names do not matter. Messages
-say what is wrong and what to do, and never show expected values. What a student sees names
-the arguments and shapes in symbols (``initialize_parameters(n_x, n_h, n_y)``, ``(n_h, n_x)``):
-the sizes, rates and iteration counts a check passes are hidden inputs too. The instructor's
-message keeps the numbers.
+say what is wrong and what to do, and never show expected values. Advice that gives the
+answer's formula is a ``hint(property=..., formula=...)``: students see the formula only when
+assignment.toml sets ``hints = "formula"``; the instructor's message always has it. What a
+student sees names the arguments and shapes in symbols (``initialize_parameters(n_x, n_h,
+n_y)``, ``(n_h, n_x)``): the sizes, rates and iteration counts a check passes are hidden
+inputs too. The instructor's message keeps the numbers.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from grader.expect import (
     expect_size,
     expect_zeros,
 )
-from grader.testing import CheckFailed, check
+from grader.testing import CheckFailed, check, hint
 
 PARAMS = ("W1", "b1", "W2", "b2")
 GRADS = ("dW1", "db1", "dW2", "db2")
@@ -104,7 +106,10 @@ def _cost(submission: Any, A2: np.ndarray, Y: np.ndarray, params: dict[str, Any]
     cost = expect_number(
         value,
         "the cost returned by compute_cost",
-        hint="return a plain number, e.g. cost = float(np.squeeze(cost))",
+        hint=hint(
+            property="return a plain number, not an array",
+            formula="cost = float(np.squeeze(cost))",
+        ),
     )
     expect_finite(cost, "the cost returned by compute_cost")
     return cost
@@ -188,11 +193,16 @@ def layer_sizes_values(submission: Any, rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------------------------------------
 # initialize_parameters
 
-_DRAW_HINT = "draw the weights with np.random.randn(rows, columns) * 0.01 (normal, not uniform)"
-_SYMMETRY_HINT = (
-    "hidden units that start with the same weights compute the same function and receive the "
-    "same gradient at every step, so they never become different and the layer behaves like a "
-    "single unit; initialise the weights with random values, np.random.randn(...) * 0.01"
+_DRAW_HINT = hint(
+    property="draw the weights from a standard normal distribution (not a uniform one), "
+    "scaled by 0.01",
+    formula="np.random.randn(rows, columns) * 0.01",
+)
+_SYMMETRY_HINT = hint(
+    property="hidden units that start with the same weights compute the same function and "
+    "receive the same gradient at every step, so they never become different and the layer "
+    "behaves like a single unit; initialise the weights with small random values",
+    formula="np.random.randn(...) * 0.01",
 )
 
 
@@ -215,7 +225,11 @@ def initialize_parameters_zero_biases(submission: Any) -> None:
     params = _params_result(submission.initialize_parameters(3, 5, 2), "initialize_parameters")
     for key, rows in (("b1", "n_h"), ("b2", "n_y")):
         value = expect_array(params[key], key)
-        expect_zeros(value, key, hint=f"initialise it with np.zeros(({rows}, 1))")
+        advice = hint(
+            property=f"initialise it with zeros, a ({rows}, 1) column",
+            formula=f"np.zeros(({rows}, 1))",
+        )
+        expect_zeros(value, key, hint=advice)
 
 
 @check("initialize_parameters", "scale", points=5)
@@ -257,10 +271,18 @@ def initialize_parameters_symmetry_breaking(submission: Any) -> None:
 # must not fail for an n_y the exercise never uses. initialize_parameters.shapes covers n_y > 1.
 _FORWARD_SIZES = [(2, 4, 1, 7), (5, 3, 1, 13), (3, 6, 1, 9), (4, 2, 1, 1)]
 _FORWARD_HINTS = {
-    "Z1": "Z1 = np.dot(W1, X) + b1",
-    "A1": "A1 = np.tanh(Z1)",
-    "Z2": "Z2 = np.dot(W2, A1) + b2",
-    "A2": "A2 = sigmoid(Z2)",
+    "Z1": hint(
+        property="check the hidden layer's linear step: the product of W1 and X, then b1",
+        formula="Z1 = np.dot(W1, X) + b1",
+    ),
+    "A1": hint(property="check the hidden layer's activation (tanh)", formula="A1 = np.tanh(Z1)"),
+    "Z2": hint(
+        property="check the output layer's linear step: it starts from A1, not X",
+        formula="Z2 = np.dot(W2, A1) + b2",
+    ),
+    "A2": hint(
+        property="check the output layer's activation (sigmoid)", formula="A2 = sigmoid(Z2)"
+    ),
 }
 
 
@@ -312,7 +334,12 @@ def compute_cost_values(submission: Any, reference: Any, rng: np.random.Generato
             cost,
             reference.compute_cost(A2, Y),
             "the cost returned by compute_cost",
-            hint="cost = -(1/m) * sum(Y * log(A2) + (1 - Y) * log(1 - A2)), summed over all m",
+            hint=hint(
+                property="check the cross-entropy: its sign, both log terms, and the average "
+                "over all m examples",
+                formula="cost = -(1/m) * sum(Y * log(A2) + (1 - Y) * log(1 - A2)), summed over "
+                "all m",
+            ),
         )
 
 
@@ -321,10 +348,24 @@ def compute_cost_values(submission: Any, reference: Any, rng: np.random.Generato
 
 _BACKWARD_SIZES = [(3, 5, 1, 8), (2, 4, 1, 6), (4, 3, 1, 1)]  # n_y = 1: see _FORWARD_SIZES
 _BACKWARD_HINTS = {
-    "dW2": "dW2 = np.dot(dZ2, A1.T) / m with dZ2 = A2 - Y",
-    "db2": "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
-    "dW1": "dW1 = np.dot(dZ1, X.T) / m with dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
-    "db1": "db1 = np.sum(dZ1, axis=1, keepdims=True) / m",
+    "dW2": hint(
+        property="check the output layer's error dZ2 and the average over the m examples",
+        formula="dW2 = np.dot(dZ2, A1.T) / m with dZ2 = A2 - Y",
+    ),
+    "db2": hint(
+        property="check that it sums the output layer's error over the examples (one value "
+        "per unit) and averages over m",
+        formula="db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+    ),
+    "dW1": hint(
+        property="check the derivative of tanh and how the error flows back through W2",
+        formula="dW1 = np.dot(dZ1, X.T) / m with dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+    ),
+    "db1": hint(
+        property="check that it sums the hidden layer's error over the examples (one value "
+        "per unit) and averages over m",
+        formula="db1 = np.sum(dZ1, axis=1, keepdims=True) / m",
+    ),
 }
 
 
@@ -400,7 +441,11 @@ def _compare_parameters(value: object, expected: dict[str, Any], call: str) -> N
     for key in PARAMS:
         got = expect_array(params[key], key)
         got = expect_size(got, expected[key].shape, key, names=SYMBOLS[key])
-        rule = f"{key} = {key} - learning_rate * d{key}"
+        rule = hint(
+            property=f"one step of gradient descent moves {key} against its gradient d{key}, "
+            "scaled by the learning rate",
+            formula=f"{key} = {key} - learning_rate * d{key}",
+        )
         expect_close(got, expected[key], f"the updated {key}", hint=rule)
 
 
@@ -439,7 +484,8 @@ def update_parameters_default_learning_rate(
     except CheckFailed as exc:
         note = " (the default learning_rate should be 1.2)"
         public = None if exc.public is None else exc.public + note
-        raise CheckFailed(f"{exc}{note}", public=public) from None
+        formula = None if exc.public_formula is None else exc.public_formula + note
+        raise CheckFailed(f"{exc}{note}", public=public, public_formula=formula) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,6 +561,12 @@ def nn_model_trains(submission: Any, reference: Any, rng: np.random.Generator) -
 # predict
 
 
+_PREDICT_HINT = hint(
+    property="predict 1 where the output probability is above 0.5, 0 elsewhere",
+    formula="use predictions = (A2 > 0.5)",
+)
+
+
 @check("predict", "values", points=7)
 def predict_values(submission: Any, reference: Any, rng: np.random.Generator) -> None:
     """Predictions are a (1, m) array of 0/1 equal to A2 > 0.5 (bool, int or float)."""
@@ -528,7 +580,7 @@ def predict_values(submission: Any, reference: Any, rng: np.random.Generator) ->
         params["b2"] = params["b2"] - np.median(cache["Z2"])
         predictions = expect_array(submission.predict(params, X), "the predictions")
         expect_shape(predictions, (1, m), "the predictions", names="(1, m)")
-        expect_binary(predictions, "the predictions", hint="use predictions = (A2 > 0.5)")
+        expect_binary(predictions, "the predictions", hint=_PREDICT_HINT)
         expected = np.asarray(reference.predict(params, X), dtype=np.float64)
         wrong = int(np.count_nonzero(predictions.astype(np.float64) != expected))
         if wrong:
