@@ -45,6 +45,9 @@ class Assignment:
     solution: Path | None = None
     mutants: Path | None = None
     limits: Limits = field(default_factory=Limits)
+    # Where assignment.toml says the release goes, even before `grader release` creates it
+    # (``release`` is set only once it exists).
+    release_target: Path | None = None
 
     @property
     def max_score(self) -> float:
@@ -103,14 +106,16 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
+def _optional_path(
+    root: Path, data: dict[str, Any], key: str, *, must_exist: bool = True
+) -> Path | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise AssignmentError(f"assignment.toml: '{key}' must be a path string")
     path = (root / value).resolve()
-    if not path.exists():
+    if must_exist and not path.exists():
         raise AssignmentError(f"assignment.toml: '{key}' names {value}, which does not exist")
     return path
 
@@ -169,6 +174,7 @@ def load_assignment(name: str | Path) -> Assignment:
     for helper in helpers:
         if not helper.is_file():
             raise AssignmentError(f"helper module {helper} does not exist")
+    release_target = _optional_path(root, data, "release", must_exist=False)
     return Assignment(
         root=root,
         id=assignment_id,
@@ -176,7 +182,8 @@ def load_assignment(name: str | Path) -> Assignment:
         functions=functions,
         checks=tuple(checks),
         helpers=helpers,
-        release=_optional_path(root, data, "release"),
+        release=release_target if release_target and release_target.exists() else None,
+        release_target=release_target,
         solution=_optional_path(root, data, "solution"),
         mutants=_optional_path(root, data, "mutants"),
         limits=_limits(data),
