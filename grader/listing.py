@@ -119,7 +119,7 @@ def _count_checks(root: Path, files: Any) -> tuple[int, str]:
             if path.stat().st_size > _MAX_TEST_BYTES:
                 return total, f"{rel} is too large to count its checks"
             tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (OSError, SyntaxError, ValueError) as exc:
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             return total, f"test module {rel} cannot be read: {type(exc).__name__}"
         total += sum(1 for node in ast.walk(tree) if _is_check(node))
     return total, ""

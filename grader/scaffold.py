@@ -10,9 +10,11 @@ to overwrite anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import keyword
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +118,18 @@ def write_skeleton(
         release = folder / f"{assignment_id}.ipynb"
         written.append(_create(release, release_bytes(solution)))
     except OSError as exc:
-        raise UsageError(f"cannot write the skeleton: {exc.strerror or exc}") from exc
+        _remove(written, folder)
+        where = f": {exc.filename}" if exc.filename else ""
+        raise UsageError(f"cannot write the skeleton ({exc.strerror or exc}{where})") from exc
     return Skeleton(assignment_id, folder, solution, tuple(written))
+
+
+def _remove(written: list[Path], folder: Path) -> None:
+    """Undo a skeleton written in part: its files, and the folder it created (it was new)."""
+    for path in written:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _default_title(assignment_id: str) -> str:

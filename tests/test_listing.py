@@ -103,11 +103,14 @@ def test_broken_folders_are_listed_with_the_reason_not_a_traceback(
     (root / "tests/hidden.py").write_text("def broken(:\n")
     root = _make(Path("assignments"), "other_id")
     (root / "assignment.toml").write_text(TOML.format(id="not_the_folder", title="t"))
+    root = _make(Path("assignments"), "deep_test")
+    (root / "tests/hidden.py").write_text("x" + ".a" * 200_000 + "\n")  # recursion in ast
     _make(Path("assignments"), "fine")
     assert main(["list"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "! bad_toml: assignment.toml cannot be read" in out
     assert "! bad_test: test module tests/hidden.py cannot be read: SyntaxError" in out
+    assert "! deep_test: test module tests/hidden.py cannot be read: RecursionError" in out
     assert "! other_id: its assignment.toml says id = 'not_the_folder', not 'other_id'" in out
     assert "! fine" not in out and "\nfine " in out
 

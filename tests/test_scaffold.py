@@ -99,6 +99,18 @@ def test_new_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert not Path("assignments/mean_of").exists()
 
 
+def test_a_skeleton_that_cannot_be_written_is_not_left_half_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("solutions").write_text("a file where the solutions folder should be\n")
+    assert main(["new", "mean_of"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "cannot write the skeleton" in err and "solutions" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["assignments", "solutions"]
+    assert list(Path("assignments").iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "bad", ["1abc", "my-hw", "week.3", "../x", "a/b", "/tmp/x", "_x", "ünï", "class", "x" * 101]
 )
