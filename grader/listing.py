@@ -70,6 +70,9 @@ def find_assignments() -> list[Listed]:
     """
     found: list[Listed] = []
     for folder, label in _places():
+        if (folder / "assignment.toml").is_file():  # GRADER_ASSIGNMENTS=<an assignment>
+            found.append(_misplaced(folder, label))
+            continue
         try:
             entries = sorted(folder.iterdir())
         except OSError:
@@ -79,6 +82,17 @@ def find_assignments() -> list[Listed]:
     for item in found:
         roots.setdefault(item.id, []).append(item.root)
     return [replace(i, also_in=tuple(r for r in roots[i.id] if r != i.root)) for i in found]
+
+
+def _misplaced(folder: Path, place: str) -> Listed:
+    """An assignment folder given where a folder *of* assignments is expected."""
+    return Listed(
+        id=folder.name,
+        root=folder.resolve(),
+        place=place,
+        problem=f"{folder} is an assignment itself, not a folder of assignments: put its "
+        f"parent, {folder.resolve().parent}, in {ENV_VAR}",
+    )
 
 
 def _read(root: Path, place: str) -> Listed:

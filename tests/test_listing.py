@@ -126,3 +126,14 @@ def test_text_from_assignment_files_cannot_drive_the_terminal(tmp_path: Path) ->
 
 def test_nothing_found_says_how_to_start() -> None:
     assert "grader new ID" in format_listing([])
+
+
+def test_an_assignment_given_instead_of_its_parent_folder_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _make(tmp_path / "installed", "week2")
+    monkeypatch.setenv("GRADER_ASSIGNMENTS", str(root))
+    assert main(["list"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert f"! week2: {root} is an assignment itself, not a folder of assignments" in out
+    assert f"put its parent, {tmp_path / 'installed'}, in GRADER_ASSIGNMENTS" in out
