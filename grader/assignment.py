@@ -42,12 +42,12 @@ class Assignment:
     checks: tuple[Check, ...]
     helpers: tuple[Path, ...] = ()
     release: Path | None = None
-    solution: Path | None = None
-    mutants: Path | None = None
-    limits: Limits = field(default_factory=Limits)
     # Where assignment.toml says the release goes, even before `grader release` creates it
     # (``release`` is set only once it exists).
     release_target: Path | None = None
+    solution: Path | None = None
+    mutants: Path | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def max_score(self) -> float:
