@@ -106,18 +106,26 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def _optional_path(
-    root: Path, data: dict[str, Any], key: str, *, must_exist: bool = True
-) -> Path | None:
+def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise AssignmentError(f"assignment.toml: '{key}' must be a path string")
     path = (root / value).resolve()
-    if must_exist and not path.exists():
+    if not path.exists():
         raise AssignmentError(f"assignment.toml: '{key}' names {value}, which does not exist")
     return path
+
+
+def _release_target(root: Path, data: dict[str, Any]) -> Path | None:
+    """Where ``release`` points, whether or not ``grader release`` has created it yet."""
+    value = data.get("release")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AssignmentError("assignment.toml: 'release' must be a path string")
+    return (root / value).resolve()
 
 
 def _load_checks(root: Path, assignment_id: str, files: Sequence[str]) -> list[CheckSpec]:
@@ -174,7 +182,7 @@ def load_assignment(name: str | Path) -> Assignment:
     for helper in helpers:
         if not helper.is_file():
             raise AssignmentError(f"helper module {helper} does not exist")
-    release_target = _optional_path(root, data, "release", must_exist=False)
+    release_target = _release_target(root, data)
     return Assignment(
         root=root,
         id=assignment_id,
