@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if current == text:
         print(f"{shown} is already up to date with {solution}")
         return ExitCode.OK
-    verb = "wrote" if os.path.lexists(target) else "created"
+    verb = "wrote" if target.exists() or target.is_symlink() else "created"
     _write_atomically(target, text)
     print(f"{verb} {shown} (from {solution})")
     return ExitCode.OK
