@@ -42,6 +42,9 @@ class Assignment:
     checks: tuple[Check, ...]
     helpers: tuple[Path, ...] = ()
     release: Path | None = None
+    # Where assignment.toml says the release goes, even before `grader release` creates it
+    # (``release`` is set only once it exists).
+    release_target: Path | None = None
     solution: Path | None = None
     mutants: Path | None = None
     limits: Limits = field(default_factory=Limits)
@@ -118,6 +121,16 @@ def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
     return path
 
 
+def _release_target(root: Path, data: dict[str, Any]) -> Path | None:
+    """Where ``release`` points, whether or not ``grader release`` has created it yet."""
+    value = data.get("release")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AssignmentError("assignment.toml: 'release' must be a path string")
+    return (root / value).resolve()
+
+
 def _load_checks(root: Path, assignment_id: str, files: Sequence[str]) -> list[CheckSpec]:
     specs: list[CheckSpec] = []
     for rel in files:
@@ -184,6 +197,7 @@ def load_assignment(name: str | Path) -> Assignment:
     for helper in helpers:
         if not helper.is_file():
             raise AssignmentError(f"helper module {helper} does not exist")
+    release_target = _release_target(root, data)
     return Assignment(
         root=root,
         id=assignment_id,
@@ -191,7 +205,8 @@ def load_assignment(name: str | Path) -> Assignment:
         functions=functions,
         checks=tuple(checks),
         helpers=helpers,
-        release=_optional_path(root, data, "release"),
+        release=release_target if release_target and release_target.exists() else None,
+        release_target=release_target,
         solution=_optional_path(root, data, "solution"),
         mutants=_optional_path(root, data, "mutants"),
         limits=_limits(data),

@@ -101,7 +101,7 @@ def assignment_argument(assignment: Assignment) -> str:
     try:
         if resolve_assignment(assignment.id) == assignment.root:
             return assignment.id
-    except AssignmentError:
+    except (AssignmentError, UsageError):  # not found, or the id names two assignments
         pass
     return str(assignment.root)
 
@@ -140,6 +140,9 @@ def _release_target(assignment: Assignment, path: str | Path | None) -> Path:
 
 def _check_release_sync(assignment: Assignment) -> VerifyItem:
     name = "release_sync"
+    if assignment.release is None and assignment.release_target is not None:
+        hint = f"run `grader release {assignment_argument(assignment)}` to create it"
+        return VerifyItem(name, False, f"{assignment.release_target.name} is missing: {hint}")
     if assignment.release is None or assignment.solution is None:
         missing = "release" if assignment.release is None else "solution"
         return VerifyItem(name, False, f"no '{missing}' in assignment.toml: nothing to compare")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from grader.commands import check, export, grade, release, verify
+from grader.commands import check, export, grade, new, release, verify
+from grader.commands import list as list_
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: tuple[ModuleType, ...] = (grade, check, verify, release, export)
+COMMANDS: tuple[ModuleType, ...] = (grade, check, verify, release, export, new, list_)

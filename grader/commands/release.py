@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment)
     if assignment.solution is None:
         raise UsageError(f"assignment {assignment.id} has no 'solution' in its assignment.toml")
-    target = Path(args.output) if args.output else assignment.release
+    target = Path(args.output) if args.output else assignment.release_target
     if target is None:
         raise UsageError(
             f"assignment {assignment.id} has no 'release' in its assignment.toml; pass -o FILE"
@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if current == text:
         print(f"{shown} is already up to date with {solution}")
         return ExitCode.OK
+    verb = "wrote" if target.exists() or target.is_symlink() else "created"
     _write_atomically(target, text)
-    print(f"wrote {shown} (from {solution})")
+    print(f"{verb} {shown} (from {solution})")
     return ExitCode.OK
 
 
