@@ -31,6 +31,7 @@ from typing import Any, Literal
 from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
+from grader.codehash import grader_code_fingerprint
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
 from grader.runner import INTERNAL_ERROR, Grader, grader_cannot_go_on, internal_error_result
 from grader.sandbox.host import Zygote
@@ -116,7 +117,9 @@ class State:
         self.next_emit = 0
         self.emitted = self.graded = 0
         self.good = 0  # results graded here that are not internal errors
-        self.fingerprint = assignment_fingerprint(assignment) if settings.cache is not None else ""
+        cached = settings.cache is not None
+        self.fingerprint = assignment_fingerprint(assignment) if cached else ""
+        self.code = grader_code_fingerprint() if cached else ""  # once per run (and process)
 
     def lookup(self, index: int) -> SubmissionResult | None:
         """The cached result of plan entry ``index`` (relabelled), remembering its key."""
@@ -128,7 +131,9 @@ class State:
             digest = file_sha256(path)
         except OSError:
             return None  # unreadable: graded (as invalid), never cached
-        key = cache_key(digest, self.fingerprint, __version__, self.settings.visibility)
+        key = cache_key(
+            digest, self.fingerprint, __version__, self.settings.visibility, self.code
+        )
         self.keys[index] = key
         if self.settings.force:
             return None
