@@ -45,6 +45,7 @@ class Assignment:
     solution: Path | None = None
     mutants: Path | None = None
     limits: Limits = field(default_factory=Limits)
+    requires: tuple[str, ...] = ()  # modules the notebooks and helpers need (the machine's job)
 
     @property
     def max_score(self) -> float:
@@ -101,6 +102,21 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
     if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise AssignmentError(f"assignment.toml: '{key}' must be a list of strings")
     return value
+
+
+def _requires(data: dict[str, Any]) -> tuple[str, ...]:
+    """``requires``: the modules the assignment's notebooks and helpers import, checked."""
+    names = _str_list(data, "requires")
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise AssignmentError(
+                f"assignment.toml: 'requires' lists {name!r}, which is not a module name "
+                "(write the name you import, like \"matplotlib\" or \"scipy.stats\")"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise AssignmentError(f"assignment.toml: 'requires' lists {repeated[0]!r} twice")
+    return tuple(names)
 
 
 def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
@@ -180,6 +196,7 @@ def load_assignment(name: str | Path) -> Assignment:
         solution=_optional_path(root, data, "solution"),
         mutants=_optional_path(root, data, "mutants"),
         limits=_limits(data),
+        requires=_requires(data),
     )
 
 

@@ -156,4 +156,5 @@ def grade_submissions(
         isolation=header.isolation,
         submissions=tuple(results),
         isolation_warnings=header.isolation_warnings,
+        environment_warnings=header.environment_warnings,
     )

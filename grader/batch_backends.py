@@ -112,6 +112,7 @@ class State:
         self.stop = False
         self.isolation: dict[str, bool] = dict(_DEFAULT_ISOLATION)
         self.isolation_warnings: tuple[str, ...] = ()
+        self.environment_warnings: tuple[str, ...] = ()  # the instructor's, never a student's
         self.ready: dict[int, tuple[SubmissionResult, bool]] = {}
         self.keys: dict[int, str] = {}
         self.next_emit = 0
@@ -181,8 +182,9 @@ class State:
                     self.ready.clear()
 
     def take_isolation(self, grader: Grader) -> None:
-        """Record the isolation the sandbox reported at start-up."""
+        """Record the isolation the sandbox reported at start-up, and what it lacks."""
         self.isolation, self.isolation_warnings = _isolation_of(grader)
+        self.environment_warnings = _environment_of(grader)
 
     def finish(self) -> BatchOutcome:
         """The outcome, once everything that will be emitted has been."""
@@ -192,6 +194,7 @@ class State:
             assignment=info,
             isolation=self.isolation,
             isolation_warnings=self.isolation_warnings,
+            environment_warnings=self.environment_warnings,
         )
         return BatchOutcome(
             header=header,
@@ -215,6 +218,10 @@ def _isolation_of(grader: Grader) -> tuple[dict[str, bool], tuple[str, ...]]:
     if isinstance(isolation, dict) and isolation:
         return {str(k): bool(v) for k, v in isolation.items()}, tuple(str(w) for w in warnings)
     return dict(_DEFAULT_ISOLATION), tuple(str(w) for w in warnings)
+
+
+def _environment_of(grader: Grader) -> tuple[str, ...]:
+    return tuple(str(w) for w in getattr(grader, "environment_warnings", ()))
 
 
 @contextmanager
@@ -389,10 +396,11 @@ def _collect(state: State, index: int, future: Future[Any]) -> None:
         sid, path = state.plan[index]
         max_score = state.max_score()
         value = internal_error_result(exc, sid, str(path), "", max_score, time.perf_counter())
-    if isinstance(value, tuple):  # from a worker process: (result, isolation, warnings)
-        result, isolation, warnings = value
+    if isinstance(value, tuple):  # from a worker: (result, isolation, warnings, environment)
+        result, isolation, warnings, environment = value
         if isolation:
             state.isolation, state.isolation_warnings = isolation, warnings
+        state.environment_warnings = environment
     else:
         result = value
     state.graded_one(index, result)
@@ -418,7 +426,7 @@ def _worker_start(assignment_root: str, visibility: str, strict: bool) -> None:
 
 def _worker_grade(
     path: str, submission_id: str
-) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...]]:
+) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...], tuple[str, ...]]:
     """Grade one submission in a worker process."""
     assert _worker_grader is not None, "worker not initialised"
     start = time.perf_counter()
@@ -431,4 +439,4 @@ def _worker_grade(
             exc, submission_id, path, "", _worker_grader.max_score, start
         )
     isolation, warnings = _isolation_of(_worker_grader)
-    return result, isolation, warnings
+    return result, isolation, warnings, _environment_of(_worker_grader)

@@ -163,7 +163,7 @@ def _print_counts(outcome: BatchOutcome, settings: BatchSettings) -> None:
     if outcome.interrupted:
         line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
     print(line, file=sys.stderr)
-    for warning in outcome.header.isolation_warnings:
+    for warning in (*outcome.header.isolation_warnings, *outcome.header.environment_warnings):
         print(f"grader: warning: {warning}", file=sys.stderr)
 
 
@@ -245,7 +245,8 @@ class _Outputs:
         if self.args.summary:
             from grader.reports import write_report
 
-            write_report(self.args.summary, note + stats_markdown(self.title, stats))
+            markdown = stats_markdown(self.title, stats, warnings=header.environment_warnings)
+            write_report(self.args.summary, note + markdown)
         self.table.seek(0)
         for line in self.table:
             sys.stdout.write(line)
@@ -256,7 +257,8 @@ class _Outputs:
             sys.stdout.write(_failures_text(self.last))
             return
         print()
-        sys.stdout.write(note.replace("**", "") + stats_text(self.title, stats))
+        text = stats_text(self.title, stats, warnings=header.environment_warnings)
+        sys.stdout.write(note.replace("**", "") + text)
 
 
 def _streams(
