@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     collected = collect_plan(args.submissions)
-    _print_skipped(collected.skipped)
+    _print_skipped([*collected.skipped, *collected.warnings])
     plan = list(collected.entries)
     if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     )
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
+    outputs.plan_warnings = collected.warnings
     progress = None if args.quiet else make_progress(len(plan), sys.stderr)
     try:
         outcome = run_batch(
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_skipped(skipped: Sequence[str]) -> None:
-    """Entries passed over while collecting (links, pipes, unreadable folders): never silent."""
+    """Entries passed over while collecting (links, pipes, unreadable folders), and students
+    with several submissions: never silent."""
     from grader.reports._common import one_line
 
     for line in skipped:
@@ -187,6 +189,7 @@ class _Outputs:
         self.show_table = args.table or len(plan) <= TABLE_LIMIT
         self.single = len(plan) == 1
         self.last: SubmissionResult | None = None
+        self.plan_warnings: Sequence[str] = ()  # e.g. a student with several notebooks
         self.low_scores = 0  # submissions below --fail-under
         self.color = sys.stdout.isatty()
         self.id_width = max(len(one_line(sid, 40)) for sid, _ in plan)
@@ -245,7 +248,8 @@ class _Outputs:
         if self.args.summary:
             from grader.reports import write_report
 
-            markdown = stats_markdown(self.title, stats, warnings=header.environment_warnings)
+            warnings = [*header.environment_warnings, *self.plan_warnings]
+            markdown = stats_markdown(self.title, stats, warnings=warnings)
             write_report(self.args.summary, note + markdown)
         self.table.seek(0)
         for line in self.table:
