@@ -54,9 +54,9 @@ def missing_requirements(
 def requirement_warning(module: str, reason: str) -> str:
     """The instructor's run-level warning for one missing module."""
     return (
-        f"the assignment requires '{module}', which does not import where students' code runs "
-        f"({reason}); install it in the grader's environment. Students' feedback does not "
-        "mention it; their notebooks are graded without that import"
+        f"the assignment requires '{module}', which cannot be imported where the notebooks' "
+        f"code runs ({reason}): install it in the grader's environment. Notebooks are graded "
+        "without that import, and no student's feedback blames them for it"
     )
 
 

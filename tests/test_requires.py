@@ -115,3 +115,15 @@ def test_the_bundled_planar_assignment_needs_nothing_the_default_install_lacks()
     assert "matplotlib" in assignment.requires
     with Grader(assignment, visibility="visible") as grader:
         assert grader.environment_warnings == ()
+
+
+def test_a_students_local_check_names_the_missing_module_once(tmp_path: Path) -> None:
+    # On a student's own machine the environment is theirs: a note, not a per-import warning.
+    from grader.local_check import check_notebook, format_check_report
+
+    root = tiny_requiring(tmp_path, f'["{ABSENT}"]')
+    check = check_notebook(student_files(tmp_path) / "s0.py", assignment=root)
+    report = format_check_report(check)
+    (line,) = [line for line in report.splitlines() if ABSENT in line]
+    assert line.startswith(f"note: the assignment requires '{ABSENT}'")
+    assert "warning: import of 'not_installed_either' failed" in report
