@@ -156,7 +156,9 @@ class State:
         key = self.keys.get(index)
         cache = self.settings.cache
         internal = (result.error or "").startswith(INTERNAL_ERROR)  # regraded when fixed
-        if cache is not None and key is not None and result.sha256 and not internal:
+        # Graded while a required module is missing: regraded once the machine has it.
+        lacking = bool(self.environment_warnings)
+        if cache is not None and key is not None and result.sha256 and not (internal or lacking):
             cache.put(key, result)
         self.good += not internal
         self.ready[index] = (result, False)

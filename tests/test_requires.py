@@ -89,6 +89,23 @@ def test_missing_required_module_warns_the_instructor_not_the_students(tmp_path:
         assert f"requires '{ABSENT}'" in summary
 
 
+def test_results_graded_without_a_required_module_are_not_cached(tmp_path: Path) -> None:
+    # Installing the module must not leave the results graded without it in the cache.
+    from grader.cache import ResultCache
+
+    root = tiny_requiring(tmp_path, f'["{ABSENT}"]')
+    subs = student_files(tmp_path)
+    cache = ResultCache(tmp_path / "cache")
+    for _ in range(2):
+        results, header = grade(root, subs, jobs=1, cache=cache)
+        assert header.environment_warnings and results[0].score == results[0].max_score
+    assert not list((tmp_path / "cache").rglob("*.json"))
+    toml = root / "assignment.toml"
+    toml.write_text(toml.read_text().replace(f'["{ABSENT}"]', '["json"]'))
+    grade(root, subs, jobs=1, cache=cache)
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
+
+
 def test_worker_processes_report_the_missing_module_too(tmp_path: Path) -> None:
     root = tiny_requiring(tmp_path, f'["{ABSENT}"]')
     results, header = grade(root, student_files(tmp_path, 2), jobs=2, backend="processes")
