@@ -60,6 +60,7 @@ __all__ = [
 # interpreter, numpy, the assignment, a zygote) costs about as much as grading a few dozen.
 _PROCESSES_FROM = 8
 _LISTED = 5  # files named in a several-submissions warning; the rest are counted
+_NAME_CHARS = 120  # of each file's name there: a stranger's nested folders can be long
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,9 @@ def collect_plan(paths: Sequence[str | Path]) -> SubmissionPlan:
 
 
 def _shown(path: Path, root: Path | None) -> str:
-    """How a file is named in a warning: within the folder given, or as typed."""
-    return path.relative_to(root).as_posix() if root is not None else str(path)
+    """How a file is named in a warning: within the folder given, or as typed (bounded)."""
+    text = path.relative_to(root).as_posix() if root is not None else str(path)
+    return text if len(text) <= _NAME_CHARS else "..." + text[-_NAME_CHARS:]
 
 
 def several_per_student(

@@ -67,6 +67,14 @@ def test_a_folder_of_many_notebooks_is_listed_briefly(tmp_path: Path) -> None:
     assert "try5.ipynb" not in warning and "and 3 more" in warning
 
 
+def test_a_warning_stays_short_however_deep_the_folders(tmp_path: Path) -> None:
+    deep = tmp_path / "frank" / "/".join(["d" * 200] * 8)
+    notebook(deep / "a.ipynb", CORRECT)
+    notebook(deep / "b.ipynb", CORRECT)
+    (warning,) = collect_plan([tmp_path]).warnings
+    assert len(warning) < 500 and "/a.ipynb as frank," in warning
+
+
 def test_gradebook_feedback_and_summary_tell_the_notebooks_apart(
     course: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
