@@ -11,7 +11,7 @@ every student's warnings, where it would only blame each student for the machine
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 
 from grader.extract import Program, Unit
 from grader.sandbox.host import Zygote
@@ -43,9 +43,9 @@ def missing_requirements(
         try:
             probe.start()
             if probe.warnings:
-                missing[module] = probe.warnings[0][:_REASON]
+                missing[module] = probe.warnings[0]
         except LoadFailure as exc:
-            missing[module] = f"the sandbox could not load it: {exc}"[:_REASON]
+            missing[module] = f"the sandbox could not load it: {exc}"
         finally:
             probe.close()
     return missing
@@ -55,8 +55,8 @@ def requirement_warning(module: str, reason: str) -> str:
     """The instructor's run-level warning for one missing module."""
     return (
         f"the assignment requires '{module}', which cannot be imported where the notebooks' "
-        f"code runs ({reason}): install it in the grader's environment. Notebooks are graded "
-        "without that import, and no student's feedback blames them for it"
+        f"code runs ({reason[:_REASON]}): install it in the grader's environment. Notebooks "
+        "are graded without that import, and no student's feedback blames them for it"
     )
 
 
@@ -64,7 +64,14 @@ def _overlaps(name: str, module: str) -> bool:
     return name == module or name.startswith(module + ".") or module.startswith(name + ".")
 
 
-def not_students_fault(warning: str, missing: Iterable[str]) -> bool:
-    """Whether a student's ``warning`` is the failed import of a module the machine lacks."""
+def not_students_fault(warning: str, missing: Mapping[str, str]) -> bool:
+    """Whether a student's ``warning`` is the failed import of a module the machine lacks.
+
+    ``missing`` maps each such module to the warning its own import gave in the sandbox: the
+    same warning from a student's import (a dependency of it missing, ``import of 'kiwisolver'
+    failed``) is the machine's too.
+    """
+    if warning in missing.values():
+        return True
     match = _NOT_INSTALLED.match(warning) or _STATEMENT.match(warning)
     return match is not None and any(_overlaps(match.group(1), m) for m in missing)

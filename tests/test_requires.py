@@ -144,3 +144,19 @@ def test_a_students_local_check_names_the_missing_module_once(tmp_path: Path) ->
     (line,) = [line for line in report.splitlines() if ABSENT in line]
     assert line.startswith(f"note: the assignment requires '{ABSENT}'")
     assert "warning: import of 'not_installed_either' failed" in report
+
+
+def test_a_required_module_whose_own_dependency_is_missing(tmp_path: Path) -> None:
+    # The helper folder's module imports a module nobody has: importing it fails with the
+    # dependency's name, in the probe and in each student's notebook alike.
+    root = tiny_requiring(tmp_path, '["plotwrap"]')
+    (root / "plotwrap.py").write_text(f"import {ABSENT}\n")
+    toml = root / "assignment.toml"
+    toml.write_text(toml.read_text().replace('["tinyhelp.py"]', '["tinyhelp.py", "plotwrap.py"]'))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s.py").write_text("import plotwrap\nimport other_absent_module\n" + CORRECT)
+    results, header = grade(root, subs, jobs=1)
+    assert results[0].warnings == ("import of 'other_absent_module' failed: module not installed",)
+    (warning,) = header.environment_warnings
+    assert "requires 'plotwrap'" in warning and f"import of '{ABSENT}'" in warning
