@@ -245,10 +245,10 @@ class _Outputs:
             if partial
             else ""
         )
+        warnings = [*header.environment_warnings, *self.plan_warnings]
         if self.args.summary:
             from grader.reports import write_report
 
-            warnings = [*header.environment_warnings, *self.plan_warnings]
             markdown = stats_markdown(self.title, stats, warnings=warnings)
             write_report(self.args.summary, note + markdown)
         self.table.seek(0)
@@ -261,7 +261,7 @@ class _Outputs:
             sys.stdout.write(_failures_text(self.last))
             return
         print()
-        text = stats_text(self.title, stats, warnings=header.environment_warnings)
+        text = stats_text(self.title, stats, warnings=warnings)
         sys.stdout.write(note.replace("**", "") + text)
 
 
