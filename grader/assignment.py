@@ -51,6 +51,7 @@ class Assignment:
     # How much of a formula a hidden check's public message gives (grader.testing.hint):
     # "property" (what fails, where to look) or "formula" (the whole formula).
     hints: HintLevel = "property"
+    requires: tuple[str, ...] = ()  # modules the notebooks and helpers need (the machine's job)
 
     @property
     def max_score(self) -> float:
@@ -107,6 +108,21 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
     if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise AssignmentError(f"assignment.toml: '{key}' must be a list of strings")
     return value
+
+
+def _requires(data: dict[str, Any]) -> tuple[str, ...]:
+    """``requires``: the modules the assignment's notebooks and helpers import, checked."""
+    names = _str_list(data, "requires")
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise AssignmentError(
+                f"assignment.toml: 'requires' lists {name!r}, which is not a module name "
+                "(write the name you import, like \"matplotlib\" or \"scipy.stats\")"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise AssignmentError(f"assignment.toml: 'requires' lists {repeated[0]!r} twice")
+    return tuple(names)
 
 
 def _optional_path(root: Path, data: dict[str, Any], key: str) -> Path | None:
@@ -211,6 +227,7 @@ def load_assignment(name: str | Path) -> Assignment:
         mutants=_optional_path(root, data, "mutants"),
         limits=_limits(data),
         hints=_hints(data),
+        requires=_requires(data),
     )
 
 

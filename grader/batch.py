@@ -59,27 +59,69 @@ __all__ = [
 # ``auto`` uses threads below this many submissions per job: starting a worker process (an
 # interpreter, numpy, the assignment, a zygote) costs about as much as grading a few dozen.
 _PROCESSES_FROM = 8
+_LISTED = 5  # files named in a several-submissions warning; the rest are counted
+_NAME_CHARS = 120  # of each file's name there: a stranger's nested folders can be long
 
 
 @dataclass(frozen=True)
 class SubmissionPlan:
-    """What to grade: (id, file) pairs, and the entries passed over, each with its reason."""
+    """What to grade: (id, file) pairs, and the entries passed over, each with its reason.
+
+    ``students`` names, entry by entry, whose submission it is (the student's folder, or the
+    file's stem); ``warnings`` has one line per student with several submissions.
+    """
 
     entries: tuple[tuple[str, Path], ...]
     skipped: tuple[str, ...] = ()
+    students: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def collect_plan(paths: Sequence[str | Path]) -> SubmissionPlan:
     """The submissions under ``paths`` with unique, safe ids (see :mod:`grader.ids`).
 
     Ids come from file or student-folder names; a link found in a folder is planned as it is
-    (the reader grades it invalid), never followed.
+    (the reader grades it invalid), never followed. Several notebooks in one student's folder
+    are each graded, as ``alice``, ``alice-2``... in path order, and the plan warns once for
+    that student, naming the files and the ids they get.
     """
     collection = collect(paths)
     bases = [submission_id_for(f.named, f.root) for f in collection.files]
     ids = unique_ids(bases)
     entries = tuple((sid, f.path) for sid, f in zip(ids, collection.files, strict=True))
-    return SubmissionPlan(entries, collection.skipped)
+    files = [_shown(f.named, f.root) for f in collection.files]
+    warnings = several_per_student(bases, ids, files)
+    return SubmissionPlan(entries, collection.skipped, tuple(bases), warnings)
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    """How a file is named in a warning: within the folder given, or as typed (bounded)."""
+    text = path.relative_to(root).as_posix() if root is not None else str(path)
+    return text if len(text) <= _NAME_CHARS else "..." + text[-_NAME_CHARS:]
+
+
+def several_per_student(
+    students: Sequence[str], ids: Sequence[str], files: Sequence[str]
+) -> tuple[str, ...]:
+    """One warning per student with several submissions, in the order students first appear.
+
+    Each names the files (a few, then how many more) and the ids they are graded under.
+    """
+    mine: dict[str, list[int]] = {}
+    for index, student in enumerate(students):
+        mine.setdefault(student, []).append(index)
+    warnings = []
+    for student, indices in mine.items():
+        if len(indices) < 2:
+            continue
+        shown = indices[:_LISTED]
+        more = f" and {len(indices) - _LISTED} more" if len(indices) > _LISTED else ""
+        pairs = ", ".join(f"{files[i]} as {ids[i]}" for i in shown)
+        warnings.append(
+            f"{student} has {len(indices)} submissions, each graded on its own: "
+            f"{pairs}{more}; the gradebook's path column tells them apart"
+        )
+    return tuple(warnings)
 
 
 def plan_submissions(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
@@ -156,4 +198,5 @@ def grade_submissions(
         isolation=header.isolation,
         submissions=tuple(results),
         isolation_warnings=header.isolation_warnings,
+        environment_warnings=header.environment_warnings,
     )

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
+from grader.codehash import grader_code_fingerprint
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
 from grader.runner import INTERNAL_ERROR, Grader, grader_cannot_go_on, internal_error_result
 from grader.sandbox.host import Zygote
@@ -111,12 +112,15 @@ class State:
         self.stop = False
         self.isolation: dict[str, bool] = dict(_DEFAULT_ISOLATION)
         self.isolation_warnings: tuple[str, ...] = ()
+        self.environment_warnings: tuple[str, ...] = ()  # the instructor's, never a student's
         self.ready: dict[int, tuple[SubmissionResult, bool]] = {}
         self.keys: dict[int, str] = {}
         self.next_emit = 0
         self.emitted = self.graded = 0
         self.good = 0  # results graded here that are not internal errors
-        self.fingerprint = assignment_fingerprint(assignment) if settings.cache is not None else ""
+        cached = settings.cache is not None
+        self.fingerprint = assignment_fingerprint(assignment) if cached else ""
+        self.code = grader_code_fingerprint() if cached else ""  # once per run (and process)
 
     def lookup(self, index: int) -> SubmissionResult | None:
         """The cached result of plan entry ``index`` (relabelled), remembering its key."""
@@ -128,7 +132,9 @@ class State:
             digest = file_sha256(path)
         except OSError:
             return None  # unreadable: graded (as invalid), never cached
-        key = cache_key(digest, self.fingerprint, __version__, self.settings.visibility)
+        key = cache_key(
+            digest, self.fingerprint, __version__, self.settings.visibility, self.code
+        )
         self.keys[index] = key
         if self.settings.force:
             return None
@@ -150,7 +156,9 @@ class State:
         key = self.keys.get(index)
         cache = self.settings.cache
         internal = (result.error or "").startswith(INTERNAL_ERROR)  # regraded when fixed
-        if cache is not None and key is not None and result.sha256 and not internal:
+        # Graded while a required module is missing: regraded once the machine has it.
+        lacking = bool(self.environment_warnings)
+        if cache is not None and key is not None and result.sha256 and not (internal or lacking):
             cache.put(key, result)
         self.good += not internal
         self.ready[index] = (result, False)
@@ -176,8 +184,9 @@ class State:
                     self.ready.clear()
 
     def take_isolation(self, grader: Grader) -> None:
-        """Record the isolation the sandbox reported at start-up."""
+        """Record the isolation the sandbox reported at start-up, and what it lacks."""
         self.isolation, self.isolation_warnings = _isolation_of(grader)
+        self.environment_warnings = _environment_of(grader)
 
     def finish(self) -> BatchOutcome:
         """The outcome, once everything that will be emitted has been."""
@@ -187,6 +196,7 @@ class State:
             assignment=info,
             isolation=self.isolation,
             isolation_warnings=self.isolation_warnings,
+            environment_warnings=self.environment_warnings,
         )
         return BatchOutcome(
             header=header,
@@ -210,6 +220,10 @@ def _isolation_of(grader: Grader) -> tuple[dict[str, bool], tuple[str, ...]]:
     if isinstance(isolation, dict) and isolation:
         return {str(k): bool(v) for k, v in isolation.items()}, tuple(str(w) for w in warnings)
     return dict(_DEFAULT_ISOLATION), tuple(str(w) for w in warnings)
+
+
+def _environment_of(grader: Grader) -> tuple[str, ...]:
+    return tuple(str(w) for w in getattr(grader, "environment_warnings", ()))
 
 
 @contextmanager
@@ -384,10 +398,11 @@ def _collect(state: State, index: int, future: Future[Any]) -> None:
         sid, path = state.plan[index]
         max_score = state.max_score()
         value = internal_error_result(exc, sid, str(path), "", max_score, time.perf_counter())
-    if isinstance(value, tuple):  # from a worker process: (result, isolation, warnings)
-        result, isolation, warnings = value
+    if isinstance(value, tuple):  # from a worker: (result, isolation, warnings, environment)
+        result, isolation, warnings, environment = value
         if isolation:
             state.isolation, state.isolation_warnings = isolation, warnings
+        state.environment_warnings = environment
     else:
         result = value
     state.graded_one(index, result)
@@ -413,7 +428,7 @@ def _worker_start(assignment_root: str, visibility: str, strict: bool) -> None:
 
 def _worker_grade(
     path: str, submission_id: str
-) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...]]:
+) -> tuple[SubmissionResult, dict[str, bool], tuple[str, ...], tuple[str, ...]]:
     """Grade one submission in a worker process."""
     assert _worker_grader is not None, "worker not initialised"
     start = time.perf_counter()
@@ -426,4 +441,4 @@ def _worker_grade(
             exc, submission_id, path, "", _worker_grader.max_score, start
         )
     isolation, warnings = _isolation_of(_worker_grader)
-    return result, isolation, warnings
+    return result, isolation, warnings, _environment_of(_worker_grader)

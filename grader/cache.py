@@ -2,8 +2,9 @@
 
 The key of a result is the sha256 of everything that decides it: the submission's bytes, the
 assignment's fingerprint (every file under its folder, its helpers and its solution), the
-grader's version and the visibility selection. Change any of them and the old entry is
-simply never looked up again.
+grader's version, a fingerprint of the grader's own code (:mod:`grader.codehash`: an editable
+or git install changes the code and keeps the version) and the visibility selection. Change
+any of them and the old entry is simply never looked up again.
 
 Entries are JSON files (``<dir>/<key[:2]>/<key>.json``) holding the key and the result's
 :meth:`~grader.results.SubmissionResult.to_dict`, written atomically (temporary file, then
@@ -102,9 +103,14 @@ def assignment_fingerprint(assignment: Assignment) -> str:
     return digest.hexdigest()
 
 
-def cache_key(submission_sha256: str, fingerprint: str, version: str, visibility: str) -> str:
-    """The cache key of one submission's result (a hex sha256)."""
-    parts = [f"format={CACHE_FORMAT}", submission_sha256, fingerprint, version, visibility]
+def cache_key(
+    submission_sha256: str, fingerprint: str, version: str, visibility: str, code: str
+) -> str:
+    """The cache key of one submission's result (a hex sha256).
+
+    ``code`` is the grading code's fingerprint (:func:`~grader.codehash.grader_code_fingerprint`).
+    """
+    parts = [f"format={CACHE_FORMAT}", submission_sha256, fingerprint, version, visibility, code]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -125,6 +125,7 @@ def check_notebook(path: str | Path, assignment: str | Path | None = None) -> Lo
         source, grader = _read_while_starting(path, found)
     with grader:
         result = grader.grade_source(source, Path(path).stem, start=start)
+        notes = (*notes, *grader.environment_warnings)  # this machine is the student's own
     return LocalCheck(found, result, time.perf_counter() - start, notes)
 
 

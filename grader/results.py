@@ -179,6 +179,8 @@ class GradingRun:
     isolation: dict[str, bool]
     submissions: tuple[SubmissionResult, ...] = ()
     isolation_warnings: tuple[str, ...] = field(default=())
+    # run-level warnings for the instructor about the machine (a required module missing)
+    environment_warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of DESIGN.md's results contract."""
@@ -188,6 +190,7 @@ class GradingRun:
             "assignment": self.assignment.to_dict(),
             "isolation": dict(self.isolation),
             "isolation_warnings": list(self.isolation_warnings),
+            "environment_warnings": list(self.environment_warnings),
             "submissions": [s.to_dict() for s in self.submissions],
         }
 
@@ -205,4 +208,7 @@ class GradingRun:
             isolation={str(k): bool(v) for k, v in data.get("isolation", {}).items()},
             submissions=tuple(SubmissionResult.from_dict(s) for s in data["submissions"]),
             isolation_warnings=tuple(str(w) for w in data.get("isolation_warnings", ())),
+            environment_warnings=tuple(
+                str(w) for w in data.get("environment_warnings", ())
+            ),
         )

@@ -21,6 +21,7 @@ import numpy as np
 from grader.assignment import Assignment, Check
 from grader.checkbug import CheckBug, find_check_bug
 from grader.collect import collect
+from grader.environment import missing_requirements, not_students_fault, requirement_warning
 from grader.errors import GraderError, InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
 from grader.files import open_regular
@@ -179,9 +180,20 @@ class Grader:
         self.zygote = Zygote(
             assignment.helpers,
             strict=strict,
-            prewarm=_notebook_imports(assignment),
+            prewarm=[*_notebook_imports(assignment), *assignment.requires],
             private=[p for p in private if p is not None],
         )
+        # Checked once, where students' imports run; an empty check when nothing is declared.
+        try:
+            self.missing = missing_requirements(self.zygote, assignment.requires, self.limits)
+        except BaseException:
+            self.zygote.close()
+            raise
+
+    @property
+    def environment_warnings(self) -> tuple[str, ...]:
+        """Run-level warnings for the instructor: declared modules the sandbox cannot import."""
+        return tuple(requirement_warning(m, why) for m, why in self.missing.items())
 
     @property
     def isolation(self) -> dict[str, bool]:
@@ -266,7 +278,8 @@ class Grader:
                 load_error = None
             except LoadFailure as exc:
                 load_error = f"the notebook's definitions could not be loaded: {exc}"
-            warnings.extend(submission.warnings)
+            # The machine's missing modules are the instructor's (a run-level warning).
+            warnings += [w for w in submission.warnings if not not_students_fault(w, self.missing)]
             tests = self._run_checks(submission, program, load_error, checks)
         finally:
             submission.close()

@@ -11,6 +11,7 @@ import pytest
 from grader.assignment import load_assignment
 from grader.batch import BatchSettings, plan_submissions, run_batch
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
+from grader.codehash import code_fingerprint, grader_code_fingerprint
 from grader.results import CheckResult, SubmissionResult
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +33,7 @@ def entry_path(cache: ResultCache, key: str) -> Path:
 
 def test_put_get_round_trip_and_relabel(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path / "c")
-    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all")
+    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all", "c" * 64)
     assert cache.get(key, "a" * 64) is None
     cache.put(key, result())
     assert cache.get(key, "a" * 64) == result()
@@ -42,13 +43,13 @@ def test_put_get_round_trip_and_relabel(tmp_path: Path) -> None:
 
 
 def test_key_depends_on_every_input() -> None:
-    base = ("a" * 64, "f" * 64, "0.1.0", "all")
+    base = ("a" * 64, "f" * 64, "0.1.0", "all", "c" * 64)
     keys = {cache_key(*base)}
-    for i, other in enumerate(("b" * 64, "e" * 64, "0.2.0", "visible")):
+    for i, other in enumerate(("b" * 64, "e" * 64, "0.2.0", "visible", "d" * 64)):
         changed = list(base)
         changed[i] = other
         keys.add(cache_key(*changed))
-    assert len(keys) == 5
+    assert len(keys) == 6
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_key_depends_on_every_input() -> None:
 )
 def test_corrupt_entries_are_ignored_and_removed(tmp_path: Path, damage: object) -> None:
     cache = ResultCache(tmp_path)
-    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all")
+    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all", "c" * 64)
     cache.put(key, result())
     path = entry_path(cache, key)
     path.write_text(damage(path.read_text()))  # type: ignore[operator]
@@ -74,7 +75,7 @@ def test_corrupt_entries_are_ignored_and_removed(tmp_path: Path, damage: object)
 
 def test_entry_for_other_bytes_is_not_trusted(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path)
-    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all")
+    key = cache_key("a" * 64, "f" * 64, "0.1.0", "all", "c" * 64)
     cache.put(key, result(sha="b" * 64))
     assert cache.get(key, "a" * 64) is None
 
@@ -152,7 +153,8 @@ def test_corrupt_entry_is_regraded_during_a_run(tmp_path: Path) -> None:
     fingerprint = assignment_fingerprint(load_assignment(TINY))
     from grader import __version__
 
-    key = cache_key(file_sha256(subs / "a.py"), fingerprint, __version__, "all")
+    code = grader_code_fingerprint()
+    key = cache_key(file_sha256(subs / "a.py"), fingerprint, __version__, "all", code)
     entry_path(cache, key).write_bytes(b"\x00garbage")
     assert grade(TINY, subs, cache)[0] == 1
     assert grade(TINY, subs, cache)[0] == 0  # and rewritten
@@ -169,3 +171,46 @@ def test_changed_assignment_regrades_everything(tmp_path: Path) -> None:
     with (root / "tests" / "public.py").open("a") as handle:
         handle.write("\n# tweak\n")
     assert grade(root, subs, cache)[0] == 1
+
+
+def test_changed_grading_code_regrades_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An editable or git install changes the code and keeps __version__: the cache must miss.
+    import grader.batch_backends as backends
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.py").write_text(CORRECT)
+    cache = ResultCache(tmp_path / "cache")
+    assert grade(TINY, subs, cache)[0] == 1
+    assert grade(TINY, subs, cache)[0] == 0
+    monkeypatch.setattr(backends, "grader_code_fingerprint", lambda: "0" * 64)
+    assert grade(TINY, subs, cache)[0] == 1  # same version, other code: regraded
+    assert grade(TINY, subs, cache)[0] == 0
+
+
+def test_code_fingerprint_follows_every_source_file_but_not_bytecode(tmp_path: Path) -> None:
+    package = tmp_path / "grader"
+    (package / "sandbox").mkdir(parents=True)
+    (package / "__init__.py").write_text('__version__ = "0.1.0"\n')
+    (package / "sandbox" / "child.py").write_text("LIMIT = 1\n")
+    first = code_fingerprint(package)
+    assert code_fingerprint(package) == first  # deterministic
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "child.cpython-311.pyc").write_bytes(b"\x00compiled")
+    (package / "notes.txt").write_text("not code")
+    assert code_fingerprint(package) == first
+    (package / "sandbox" / "child.py").write_text("LIMIT = 2\n")  # same version, new code
+    second = code_fingerprint(package)
+    assert second != first
+    (package / "sandbox" / "child.py").rename(package / "child.py")  # a move is a change too
+    assert code_fingerprint(package) not in (first, second)
+
+
+def test_running_package_fingerprint_is_computed_once() -> None:
+    import grader
+
+    expected = code_fingerprint(Path(grader.__file__).parent)
+    assert grader_code_fingerprint() == expected
+    assert grader_code_fingerprint.cache_info().currsize == 1

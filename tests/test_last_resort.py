@@ -166,7 +166,7 @@ def test_a_worker_whose_grade_path_raises_returns_an_internal_error(
 ) -> None:
     monkeypatch.setattr(backends, "_worker_grader", tiny_grader)
     monkeypatch.setattr(tiny_grader, "grade_path", _explode)
-    result, _isolation, _warnings = backends._worker_grade("subs/b.py", "b")
+    result, _isolation, _warnings, _environment = backends._worker_grade("subs/b.py", "b")
     assert result.status == "invalid" and result.id == "b"
     assert result.error is not None and "RuntimeError: stage exploded" in result.error
 
@@ -217,7 +217,7 @@ def fake_worker(path: str, sid: str) -> tuple[SubmissionResult, dict[str, bool],
         id=sid, path=path, sha256="", status="graded", error=None, score=6.0, max_score=6.0,
         duration_s=0.0,
     )
-    return result, {}, ()
+    return result, {}, (), ()
 
 
 def test_a_worker_process_that_dies_costs_only_its_submission(

@@ -141,7 +141,7 @@ def test_json_report_refuses_nan() -> None:
 
 def test_gradebook_columns_and_numbers() -> None:
     rows = list(csv.DictReader(io.StringIO(gradebook_csv(RUN, FUNCTIONS))))
-    assert list(rows[0]) == ["id", "status", "score", "max_score", *FUNCTIONS, "error"]
+    assert list(rows[0]) == ["id", "status", "score", "max_score", *FUNCTIONS, "error", "path"]
     assert [r["id"] for r in rows] == ["alice", "bob", "carol", "'=dave"]
     alice, bob, carol, dave = rows
     assert [alice[k] for k in ("score", "max_score", "initialize_parameters")] == ["20", "20", "10"]

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     collected = collect_plan(args.submissions)
-    _print_skipped(collected.skipped)
+    _print_skipped([*collected.skipped, *collected.warnings])
     plan = list(collected.entries)
     if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     )
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
+    outputs.plan_warnings = collected.warnings
     progress = None if args.quiet else make_progress(len(plan), sys.stderr)
     try:
         outcome = run_batch(
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_skipped(skipped: Sequence[str]) -> None:
-    """Entries passed over while collecting (links, pipes, unreadable folders): never silent."""
+    """Entries passed over while collecting (links, pipes, unreadable folders), and students
+    with several submissions: never silent."""
     from grader.reports._common import one_line
 
     for line in skipped:
@@ -163,7 +165,7 @@ def _print_counts(outcome: BatchOutcome, settings: BatchSettings) -> None:
     if outcome.interrupted:
         line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
     print(line, file=sys.stderr)
-    for warning in outcome.header.isolation_warnings:
+    for warning in (*outcome.header.isolation_warnings, *outcome.header.environment_warnings):
         print(f"grader: warning: {warning}", file=sys.stderr)
 
 
@@ -187,6 +189,7 @@ class _Outputs:
         self.show_table = args.table or len(plan) <= TABLE_LIMIT
         self.single = len(plan) == 1
         self.last: SubmissionResult | None = None
+        self.plan_warnings: Sequence[str] = ()  # e.g. a student with several notebooks
         self.low_scores = 0  # submissions below --fail-under
         self.color = sys.stdout.isatty()
         self.id_width = max(len(one_line(sid, 40)) for sid, _ in plan)
@@ -242,10 +245,12 @@ class _Outputs:
             if partial
             else ""
         )
+        warnings = [*header.environment_warnings, *self.plan_warnings]
         if self.args.summary:
             from grader.reports import write_report
 
-            write_report(self.args.summary, note + stats_markdown(self.title, stats))
+            markdown = stats_markdown(self.title, stats, warnings=warnings)
+            write_report(self.args.summary, note + markdown)
         self.table.seek(0)
         for line in self.table:
             sys.stdout.write(line)
@@ -256,7 +261,8 @@ class _Outputs:
             sys.stdout.write(_failures_text(self.last))
             return
         print()
-        sys.stdout.write(note.replace("**", "") + stats_text(self.title, stats))
+        text = stats_text(self.title, stats, warnings=warnings)
+        sys.stdout.write(note.replace("**", "") + text)
 
 
 def _streams(

@@ -9,6 +9,7 @@ inputs.
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from grader.reports._common import (
     fmt_num,
@@ -20,7 +21,14 @@ from grader.reports._common import (
 )
 from grader.results import CheckResult, SubmissionResult
 
-__all__ = ["OUTPUT_LIMIT", "feedback_markdown", "function_feedback", "md_escape", "score_line"]
+__all__ = [
+    "OUTPUT_LIMIT",
+    "feedback_markdown",
+    "function_feedback",
+    "md_escape",
+    "score_line",
+    "submission_line",
+]
 
 OUTPUT_LIMIT = 400  # characters of printed output shown per test
 
@@ -52,6 +60,16 @@ def score_line(sub: SubmissionResult) -> str:
     if sub.status != "graded":
         return f"**Score: 0 / {fmt_num(sub.max_score)}** (the submission could not be graded)"
     return f"**Score: {fmt_num(sub.score)} / {fmt_num(sub.max_score)}**"
+
+
+def submission_line(sub: SubmissionResult) -> str:
+    """Whose feedback this is and on which file: ``Submission: alice-2 (nb2.ipynb)``.
+
+    Only the file's name is shown, not the folders on the grading machine: it is what tells
+    a student's notebooks apart, and the rest of the path is the course's, not theirs.
+    """
+    name = PurePath(sub.path).name if sub.path else ""
+    return f"Submission: {md_escape(sub.id)}" + (f" ({md_escape(name)})" if name else "")
 
 
 def _row(test: CheckResult) -> str:
@@ -119,7 +137,7 @@ def feedback_markdown(
     Returns:
         Markdown text ending in a newline.
     """
-    parts = [f"# {md_escape(title)}", score_line(sub)]
+    parts = [f"# {md_escape(title)}", submission_line(sub), score_line(sub)]
     if sub.status != "graded":
         reason = md_escape(sub.error or "no reason was recorded")
         parts.append(f"Your submission could not be graded: {reason}")

@@ -1,4 +1,4 @@
-"""The CSV gradebook: one row per submission, one column per graded function."""
+"""The CSV gradebook: one row per submission, one column per graded function, and its file."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def gradebook_header(functions: Sequence[str]) -> list[str]:
     Raises:
         ValueError: if a function name collides with a fixed column or repeats.
     """
-    header = ["id", "status", "score", "max_score", *functions, "error"]
+    header = ["id", "status", "score", "max_score", *functions, "error", "path"]
     if len(set(header)) != len(header):
         raise ValueError(f"gradebook columns must be unique, got {header!r}")
     return header
@@ -46,6 +46,7 @@ def gradebook_row(sub: SubmissionResult, functions: Sequence[str]) -> list[str]:
         fmt_num(sub.max_score),
         *per_function,
         _text_cell(sub.error or ""),
+        _text_cell(sub.path),
     ]
 
 
@@ -54,7 +55,8 @@ def gradebook_csv(run: GradingRun, functions: Sequence[str]) -> str:
 
     Columns: ``id``, ``status``, ``score``, ``max_score``, one column per name in
     ``functions`` (the sum of that function's test scores; empty for invalid submissions),
-    then ``error``. Rows follow the order of ``run.submissions``.
+    then ``error`` and ``path`` (the file graded: it tells apart the several notebooks of one
+    student, ``alice`` and ``alice-2``). Rows follow the order of ``run.submissions``.
 
     Args:
         run: the results of one grading run.

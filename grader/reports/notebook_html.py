@@ -30,7 +30,13 @@ from grader.reports._common import fmt_num, function_score, one_line, ordered_fu
 from grader.reports._notebook_view import notebook_view
 from grader.reports._plain_html import CSP, plain_page
 from grader.reports._sanitise import clean_html
-from grader.reports.feedback_md import feedback_markdown, function_feedback, md_escape, score_line
+from grader.reports.feedback_md import (
+    feedback_markdown,
+    function_feedback,
+    md_escape,
+    score_line,
+    submission_line,
+)
 from grader.results import SubmissionResult
 
 __all__ = ["feedback_html"]
@@ -83,7 +89,7 @@ def _markdown_cell(source: str, cell_id: str) -> Any:
 
 
 def _summary_cell(sub: SubmissionResult, unplaced: list[str]) -> str:
-    parts = ["# Grader feedback", score_line(sub)]
+    parts = ["# Grader feedback", submission_line(sub), score_line(sub)]
     if sub.status != "graded":
         parts.append(f"Your submission could not be graded: {md_escape(sub.error or '')}")
     if sub.warnings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from grader.reports._common import fmt_num, one_line
 from grader.reports.feedback_md import md_escape
 from grader.reports.stats import BUCKETS, RunStats, run_stats
@@ -48,26 +50,34 @@ def summary_markdown(run: GradingRun) -> str:
 
     Returns:
         Markdown with the counts, score statistics, a histogram, per-test failure rates
-        (worst first), the commonest failure messages and the invalid submissions.
+        (worst first), the commonest failure messages and the invalid submissions, after
+        the run-level warnings for the instructor (a required module missing).
     """
-    return stats_markdown(run.assignment.title, run_stats(run))
+    return stats_markdown(
+        run.assignment.title, run_stats(run), warnings=run.environment_warnings
+    )
 
 
 def _unlisted(stats: RunStats) -> int:
     return stats.invalid - len(stats.invalid_reasons)
 
 
-def stats_markdown(title: str, stats: RunStats) -> str:
+def stats_markdown(title: str, stats: RunStats, *, warnings: Sequence[str] = ()) -> str:
     """Render already computed statistics as the Markdown of :func:`summary_markdown`.
 
     Args:
         title: the assignment's title.
         stats: e.g. from :class:`~grader.reports.stats.StatsAccumulator` (a streamed run).
+        warnings: run-level warnings for the instructor, listed first (none: no section).
 
     Returns:
         The Markdown summary, ending in a newline.
     """
-    parts = [f"# Summary: {md_escape(title)}", "\n\n".join(_score_lines(stats))]
+    parts = [f"# Summary: {md_escape(title)}"]
+    if warnings:
+        listed = "\n".join(f"- {md_escape(w)}" for w in warnings)
+        parts.append(f"## Warnings for the instructor\n\n{listed}")
+    parts.append("\n\n".join(_score_lines(stats)))
     parts.append("## Score distribution\n\n```text\n" + "\n".join(_bars(stats)) + "\n```")
     rows = [f"| `{r.id}` | {r.failed} / {r.total} | {r.rate:.0%} |" for r in stats.test_rates]
     parts.append(
@@ -97,20 +107,23 @@ def summary_text(run: GradingRun) -> str:
     Returns:
         The same content as :func:`summary_markdown`, laid out for a terminal.
     """
-    return stats_text(run.assignment.title, run_stats(run))
+    return stats_text(run.assignment.title, run_stats(run), warnings=run.environment_warnings)
 
 
-def stats_text(title: str, stats: RunStats) -> str:
+def stats_text(title: str, stats: RunStats, *, warnings: Sequence[str] = ()) -> str:
     """Render already computed statistics as the plain text of :func:`summary_text`.
 
     Args:
         title: the assignment's title.
         stats: e.g. from :class:`~grader.reports.stats.StatsAccumulator` (a streamed run).
+        warnings: run-level warnings for the instructor, listed first (none: no section).
 
     Returns:
         The terminal summary, ending in a newline.
     """
-    lines = [f"Summary: {one_line(title)}", *_score_lines(stats), ""]
+    lines = [f"Summary: {one_line(title)}"]
+    lines += [f"warning: {one_line(w, 400)}" for w in warnings]
+    lines += [*_score_lines(stats), ""]
     lines += ["Score distribution:", *("  " + bar for bar in _bars(stats)), ""]
     lines.append("Failure rate per test (worst first):")
     width = max((len(r.id) for r in stats.test_rates), default=0)
