@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,29 @@ def test_a_closed_stdout_is_not_reported_as_a_bug(
     monkeypatch.setattr(grade_command, "run", reader_left)
     assert main(["grade", TINY, SUBS]) == BROKEN_PIPE
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_release_to_a_folder_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    argv = ["release", "planar_data_classification", "-o", str(tmp_path / "d")]
+    assert main(argv) == ExitCode.USAGE
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]  # no .tmp file beside it
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+def test_a_release_is_written_with_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert main(["release", "planar_data_classification", "-o", "r.ipynb"]) == ExitCode.OK
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r.ipynb").stat().st_mode) == 0o644
+
+
+def test_export_to_a_folder_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["export", "gradescope", "planar_data_classification", "-o", str(tmp_path)]
+    assert main(argv) == ExitCode.USAGE
+    assert _one_line(capsys.readouterr().err).endswith("is a folder; -o needs a file name")
+    assert list(tmp_path.iterdir()) == []
