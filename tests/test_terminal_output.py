@@ -109,3 +109,12 @@ def test_a_rare_failure_never_reads_0_percent() -> None:
     assert ">99%  (999/1000)" in text and "<1%  (1/1000)" in text
     assert "| `add.rare` | 1 / 1000 | <1% |" in markdown
     assert "| `add.always` | 999 / 1000 | >99% |" in markdown
+
+
+def test_scores_in_the_table_have_two_decimals_at_most() -> None:
+    from grader.reports.terminal import terminal_row
+    from grader.results import SubmissionResult
+
+    sub = SubmissionResult("ann", "ann.py", "0" * 64, "graded", None, 200 / 3, 100.0, 0.1)
+    row = terminal_row(sub, [], id_width=3, score_width=10, color=False)
+    assert row == "ann   66.67/100    graded\n"

@@ -254,7 +254,8 @@ class _Outputs:
         if self.args.fail_under is not None and sub.score < self.args.fail_under:
             self.low_scores += 1
         if self.show_table:
-            width = len(f"{fmt_num(sub.max_score)}/{fmt_num(sub.max_score)}")
+            top = fmt_num(round(sub.max_score, 2))
+            width = len(f"{top}/{top}")
             self.table.write(
                 terminal_row(
                     sub,

@@ -87,7 +87,8 @@ def legend(functions: Sequence[str], *, color: bool) -> str:
 
 
 def _score(sub: SubmissionResult) -> str:
-    return f"{fmt_num(sub.score)}/{fmt_num(sub.max_score)}"
+    """``65/100``, ``65.33/100``: two decimals at most, as in the summary under the table."""
+    return f"{fmt_num(round(sub.score, 2))}/{fmt_num(round(sub.max_score, 2))}"
 
 
 def terminal_row(
