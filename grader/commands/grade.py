@@ -14,6 +14,7 @@ import contextlib
 import math
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     )
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
+    start = time.monotonic()
     try:  # whatever goes wrong from here on, no temporary report file stays behind
         progress = None if args.quiet else make_progress(len(plan), sys.stderr)
         try:
@@ -158,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         outputs.abort()
         raise
-    _print_counts(outcome, settings, quiet=args.quiet)
+    _print_counts(outcome, settings, time.monotonic() - start, quiet=args.quiet)
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     if outputs.low_scores:
@@ -193,11 +195,16 @@ def _functions(checks: Sequence[Check]) -> list[str]:
     return list(dict.fromkeys(c.spec.function for c in checks))
 
 
-def _print_counts(outcome: BatchOutcome, settings: BatchSettings, *, quiet: bool) -> None:
+def _print_counts(
+    outcome: BatchOutcome, settings: BatchSettings, elapsed_s: float, *, quiet: bool
+) -> None:
     """The closing line on stderr (only what needs acting on with ``-q``) and the warnings."""
+    from grader.durations import fmt_duration
+
     cached = outcome.emitted - outcome.graded
     where = f" from the cache ({settings.cache.directory})" if settings.cache else ""
     line = f"grader: {outcome.graded} graded, {cached}{where or ' cached'}"
+    line += f" in {fmt_duration(elapsed_s)}"
     if outcome.interrupted:
         line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
     if outcome.interrupted or not quiet:
