@@ -167,3 +167,19 @@ def test_write_report_follows_the_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+
+
+def test_a_report_never_overwrites_a_submission(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ann.py").write_text((Path(SUBS) / "correct.py").read_text())
+    monkeypatch.setattr(grader.batch, "run_batch", _never_grade)
+    assert main(["grade", TINY, str(subs), "--json", "subs/ann.py"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "grader: error: --json subs/ann.py: is a submission being graded; choose another file\n"
+    )
+    assert (subs / "ann.py").read_text().startswith("# %%")

@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     plan = list(collected.entries)
     if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
+    _refuse_overwriting_submissions(args, plan)
     visibility = "visible" if args.public_only else "all"
     settings = BatchSettings(
         jobs=args.jobs,
@@ -181,6 +182,17 @@ def _check_paths(args: argparse.Namespace) -> None:
     if not args.no_cache:
         folders["--cache"] = args.cache
     check_output_paths(files, folders)
+
+
+def _refuse_overwriting_submissions(args: argparse.Namespace, plan: list[tuple[str, Path]]) -> None:
+    """A report named like a submission (``--json alice.ipynb``) would destroy a student's work."""
+    from grader.errors import UsageError
+
+    graded = {Path(path).resolve() for _, path in plan}
+    for name in _FILE_OPTIONS:
+        value = getattr(args, name)
+        if value and Path(value).resolve() in graded:
+            raise UsageError(f"--{name} {value}: is a submission being graded; choose another file")
 
 
 def _print_skipped(skipped: Sequence[str]) -> None:
