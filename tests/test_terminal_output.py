@@ -58,7 +58,7 @@ def test_a_hidden_table_says_how_to_show_it(
     assert main(["grade", TINY, str(subs)]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "s1" not in out
-    assert "not printed for more than 2 submissions: add --table to print it" in out
+    assert "(per-submission table not printed for 3 submissions, more than 2: add --table" in out
 
 
 def test_tests_nobody_failed_get_no_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -349,8 +349,8 @@ class _Outputs:
             sys.stdout.write(legend(self.functions, color=self.color))
         elif not self.show_table and not self.args.quiet:
             print(
-                f"(the per-submission table is not printed for more than {TABLE_LIMIT} "
-                f"submissions: add --table to print it, or --csv FILE for a gradebook)"
+                f"(per-submission table not printed for {self.planned} submissions, more "
+                f"than {TABLE_LIMIT}: add --table to print it)"
             )
 
 
