@@ -183,3 +183,13 @@ def test_a_report_never_overwrites_a_submission(
         == "grader: error: --json subs/ann.py: is a submission being graded; choose another file\n"
     )
     assert (subs / "ann.py").read_text().startswith("# %%")
+
+
+def test_an_unwritable_default_cache_says_how_to_do_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".grader-cache").write_text("not a folder")
+    monkeypatch.setattr(grader.batch, "run_batch", _never_grade)
+    assert main(["grade", TINY, SUBS]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.endswith("needs a folder (pass --cache DIR elsewhere, or --no-cache)\n")

@@ -181,7 +181,13 @@ def _check_paths(args: argparse.Namespace) -> None:
     folders = {f"--{name}": getattr(args, name) for name in _FOLDER_OPTIONS}
     if not args.no_cache:
         folders["--cache"] = args.cache
-    check_output_paths(files, folders)
+    try:
+        check_output_paths(files, folders)
+    except UsageError as exc:
+        if str(exc).startswith("--cache ") and args.cache == DEFAULT_CACHE:
+            # The default cache was not asked for: say how to do without it.
+            raise UsageError(f"{exc} (pass --cache DIR elsewhere, or --no-cache)") from None
+        raise
 
 
 def _refuse_overwriting_submissions(args: argparse.Namespace, plan: list[tuple[str, Path]]) -> None:
