@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._toml import tomllib
-from grader.errors import AssignmentError, UsageError
+from grader.errors import AssignmentError, AssignmentNotFound, UsageError
 from grader.installed import ASSIGNMENT_ID, bundled_assignments
 from grader.results import Visibility
 from grader.sandbox.limits import Limits
@@ -75,7 +75,7 @@ def resolve_assignment(name: str | Path) -> Path:
     is never resolved here (see :mod:`grader.installed`).
 
     Raises:
-        AssignmentError: no such assignment.
+        AssignmentNotFound: no such assignment.
         UsageError: a bare id names two different assignments.
     """
     path = Path(name)
@@ -83,7 +83,7 @@ def resolve_assignment(name: str | Path) -> Path:
     candidates = [path, Path("assignments") / path, bundled]
     found = [c.resolve() for c in candidates if (c / "assignment.toml").is_file()]
     if not found:
-        raise AssignmentError(
+        raise AssignmentNotFound(
             f"no assignment at '{name}': expected a folder with an assignment.toml "
             "(or the id of one under ./assignments)"
         )

@@ -7,21 +7,38 @@ exceptions into the documented exit codes, in one place.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from grader import __version__
 from grader.commands import COMMANDS
-from grader.errors import AssignmentError, GraderError, InvalidSubmission, SandboxError, UsageError
+from grader.commands._outpaths import OutputError
+from grader.errors import (
+    AssignmentError,
+    AssignmentNotFound,
+    GraderError,
+    InvalidSubmission,
+    SandboxError,
+    UsageError,
+)
 from grader.exitcodes import ExitCode
 
 __all__ = ["ExitCode", "main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line and where to get help (not the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="grader", description="Grade Jupyter-notebook exercises in a sandbox."
-    )
+    parser = _Parser(prog="grader", description="Grade Jupyter-notebook exercises in a sandbox.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
@@ -29,7 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "GRADER_DEBUG"  # set to 1 to see the traceback of an internal error
+
 _ERRORS: tuple[tuple[type[GraderError], str, ExitCode], ...] = (
+    (AssignmentNotFound, "error", ExitCode.USAGE),  # before AssignmentError: it is both
+    (OutputError, "error", ExitCode.OUTPUT_ERROR),
     (UsageError, "error", ExitCode.USAGE),
     (AssignmentError, "assignment error", ExitCode.ASSIGNMENT_ERROR),
     (InvalidSubmission, "invalid submission", ExitCode.INVALID_SUBMISSION),
@@ -57,3 +78,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `grader grade ... | head`: the reader left, nothing is wrong
+        _silence_stdout()
+        return ExitCode.BROKEN_PIPE
+    except Exception as exc:  # a bug: one line and how to report it, never a bare traceback
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Report a bug in the grader: one line, the hint to report it, the traceback on demand."""
+    from grader.reports._common import one_line
+
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    hint = "" if debug else f"; {DEBUG_ENV}=1 shows the traceback"
+    print(
+        f"grader: internal error (a bug in the grader: please report it{hint}): "
+        f"{type(exc).__name__}: {one_line(str(exc), 300)}",
+        file=sys.stderr,
+    )
+    return ExitCode.INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -6,6 +6,7 @@ These mean "this input or this assignment cannot be graded at all"::
     GraderError
     ├── UsageError            the command line or API was called wrongly
     ├── AssignmentError       an assignment folder is broken (bad TOML, missing file, bad test)
+    │   └── AssignmentNotFound    no assignment by that name (also a UsageError: exit 2)
     ├── InvalidSubmission     a submission file is not a gradable notebook or script
     └── SandboxError          the sandbox could not be started or was refused (--strict)
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 __all__ = [
     "AssignmentError",
+    "AssignmentNotFound",
     "GraderError",
     "InvalidSubmission",
     "SandboxError",
@@ -31,6 +33,14 @@ class UsageError(GraderError):
 
 class AssignmentError(GraderError):
     """An assignment folder cannot be loaded: the instructor has to fix it."""
+
+
+class AssignmentNotFound(UsageError, AssignmentError):
+    """No assignment folder by the name given: a typo on the command line, not a broken folder.
+
+    It is both a :class:`UsageError` (the command line exits 2) and an
+    :class:`AssignmentError` (code that caught "cannot load this assignment" still does).
+    """
 
 
 class InvalidSubmission(GraderError):

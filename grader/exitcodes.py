@@ -17,4 +17,6 @@ class ExitCode(enum.IntEnum):
     ASSIGNMENT_ERROR = 4  # the assignment folder is broken
     SANDBOX_ERROR = 5  # the sandbox cannot start, or lacks isolation `--strict` requires
     INTERNAL = 70  # a bug in the grader
+    OUTPUT_ERROR = 74  # `grade`: a report could not be written (disk full, folder removed...)
     INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # stdout was closed by its reader (`| head`), as if killed by SIGPIPE

@@ -11,6 +11,8 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any, Protocol
 
+from grader.durations import fmt_duration
+
 __all__ = ["LogProgress", "Progress", "TqdmProgress", "make_progress"]
 
 
@@ -28,7 +30,7 @@ class Progress(Protocol):
 
 
 class LogProgress:
-    """Plain lines such as ``graded 250/1000 (84/s, 12 cached, ETA 9s)``.
+    """Plain lines such as ``graded 250/1000 (84/s, 12 cached, ETA 9 s)``.
 
     A line is written every ``every`` submissions or every ``interval_s`` seconds, whichever
     comes first, and once at the end, so a log file shows steady progress without flooding.
@@ -75,7 +77,7 @@ class LogProgress:
             parts.append(f"{self.cached} cached")
         left = self.total - self.done
         if left > 0 and rate > 0:
-            parts.append(f"ETA {_duration(left / rate)}")
+            parts.append(f"ETA {fmt_duration(left / rate, coarse=True)}")
         self.stream.write(f"graded {self.done}/{self.total} ({', '.join(parts)})\n")
         self.stream.flush()
         self._last, self._last_done = now, self.done
@@ -135,14 +137,3 @@ def make_progress(total: int, stream: IO[str], *, tty: bool | None = None) -> Pr
     if interactive:
         return TqdmProgress(total, stream)
     return LogProgress(total, stream)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"

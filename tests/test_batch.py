@@ -175,7 +175,7 @@ def test_log_progress_when_not_a_terminal() -> None:
         progress.advance(cached=i < 2)
     progress.close()
     lines = out.getvalue().splitlines()
-    assert lines[0] == "graded 4/10 (2.0/s, 2 cached, ETA 3s)"
+    assert lines[0] == "graded 4/10 (2.0/s, 2 cached, ETA 3 s)"
     assert lines[-1] == "graded 10/10 (2.0/s, 2 cached)"
     assert len(lines) == 3
 

@@ -46,7 +46,8 @@ def test_fail_under_turns_low_scores_into_exit_1(tmp_path: Path) -> None:
     "argv, code, words",
     [
         (["grade", TINY, "/no/such/file.ipynb"], ExitCode.USAGE, "no such file"),
-        (["grade", "/no/such/assignment", SUBS], ExitCode.ASSIGNMENT_ERROR, "assignment.toml"),
+        (["grade", "/no/such/assignment", SUBS], ExitCode.USAGE, "assignment.toml"),
+        (["grade", "no_such_assignment", SUBS], ExitCode.USAGE, "no assignment at"),
         (["frobnicate"], ExitCode.USAGE, "invalid choice"),
         (["grade", TINY], ExitCode.USAGE, "required"),
     ],

@@ -142,8 +142,13 @@ def test_an_unknown_assignment_in_metadata_exits_2(
     assert "belongs to assignment 'no_such_assignment', which is not under ./assignments" in err
 
 
-def test_a_missing_assignment_folder_is_an_assignment_error(tmp_path: Path) -> None:
+def test_a_missing_assignment_folder_is_a_usage_error(tmp_path: Path) -> None:
+    # The README's table: "no assignment found" is 2; 4 is for a folder that exists but is broken.
     code = main(["check", str(SOLUTION), "--assignment", str(tmp_path / "nothing")])
+    assert code == ExitCode.USAGE
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "assignment.toml").write_text("id = [\n", encoding="utf-8")
+    code = main(["check", str(SOLUTION), "--assignment", str(tmp_path / "broken")])
     assert code == ExitCode.ASSIGNMENT_ERROR
 
 

@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the zip and list what it holds."""
     from grader.assignment import load_assignment
+    from grader.commands._outpaths import check_output_paths
 
     assignment = load_assignment(args.assignment)
     if args.target == "student":
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.export import export_gradescope
 
     output = args.output or f"{assignment.id}-gradescope.zip"
+    check_output_paths({"-o": output}, {})  # a folder or unwritable place: exit 2, not 70
     summary = export_gradescope(
         assignment, output, wheel=args.wheel, hidden_visibility=args.hidden_visibility
     )

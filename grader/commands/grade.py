@@ -10,12 +10,16 @@ and the exit status is 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from grader.commands._outpaths import OutputError
 from grader.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -29,6 +33,8 @@ NAME = "grade"
 HELP = "grade one or many submissions (files or folders)"
 TABLE_LIMIT = 50  # above this many submissions the per-submission table is only printed on request
 DEFAULT_CACHE = ".grader-cache"
+_FILE_OPTIONS = ("json", "csv", "junit", "summary")  # each names one report file
+_FOLDER_OPTIONS = ("gradescope", "feedback")  # each names a folder of per-student files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse to grade (exit 5) unless every sandbox isolation layer is active",
     )
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the per-submission table and warnings: no progress, no summary",
+    )
     cache = parser.add_argument_group("resuming")
     cache.add_argument(
         "--cache",
@@ -78,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fail-under",
-        type=float,
+        type=_score,
         default=None,
         metavar="SCORE",
         help="exit 1 if any submission scores below SCORE",
@@ -86,9 +97,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):  # `score < nan` is never true: the gate would never fail
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
     return value
 
 
@@ -100,15 +124,14 @@ def run(args: argparse.Namespace) -> int:
     from grader.errors import UsageError
     from grader.progress import make_progress
 
+    _check_paths(args)  # before anything is loaded or graded: a typo costs one line
     assignment = load_assignment(args.assignment)
-    missing = [p for p in args.submissions if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     collected = collect_plan(args.submissions)
     _print_skipped([*collected.skipped, *collected.warnings])
     plan = list(collected.entries)
     if not plan:
         raise UsageError("no .ipynb or .py submissions found under the given paths")
+    _refuse_overwriting_submissions(args, plan)
     visibility = "visible" if args.public_only else "all"
     settings = BatchSettings(
         jobs=args.jobs,
@@ -121,28 +144,62 @@ def run(args: argparse.Namespace) -> int:
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
     outputs.plan_warnings = collected.warnings
-    progress = None if args.quiet else make_progress(len(plan), sys.stderr)
-    try:
-        outcome = run_batch(
-            assignment,
-            plan,
-            outputs.add,
-            settings=settings,
-            on_progress=(lambda cached: progress.advance(cached=cached)) if progress else None,
-        )
+    start = time.monotonic()
+    try:  # whatever goes wrong from here on, no temporary report file stays behind
+        progress = None if args.quiet else make_progress(len(plan), sys.stderr)
+        try:
+            outcome = run_batch(
+                assignment,
+                plan,
+                outputs.add,
+                settings=settings,
+                on_progress=(lambda cached: progress.advance(cached=cached)) if progress else None,
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+        outputs.finish(outcome)
     except BaseException:
         outputs.abort()
         raise
-    finally:
-        if progress is not None:
-            progress.close()
-    outputs.finish(outcome)
-    _print_counts(outcome, settings)
+    _print_counts(outcome, settings, time.monotonic() - start, quiet=args.quiet)
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     if outputs.low_scores:
         return ExitCode.CHECKS_FAILED
     return ExitCode.OK
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse missing submissions and unusable report paths before any grading."""
+    from grader.commands._outpaths import check_output_paths
+    from grader.errors import UsageError
+
+    missing = [p for p in args.submissions if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    files = {f"--{name}": getattr(args, name) for name in _FILE_OPTIONS}
+    folders = {f"--{name}": getattr(args, name) for name in _FOLDER_OPTIONS}
+    if not args.no_cache:
+        folders["--cache"] = args.cache
+    try:
+        check_output_paths(files, folders)
+    except UsageError as exc:
+        if str(exc).startswith("--cache ") and args.cache == DEFAULT_CACHE:
+            # The default cache was not asked for: say how to do without it.
+            raise UsageError(f"{exc} (pass --cache DIR elsewhere, or --no-cache)") from None
+        raise
+
+
+def _refuse_overwriting_submissions(args: argparse.Namespace, plan: list[tuple[str, Path]]) -> None:
+    """A report named like a submission (``--json alice.ipynb``) would destroy a student's work."""
+    from grader.errors import UsageError
+
+    graded = {Path(path).resolve() for _, path in plan}
+    for name in _FILE_OPTIONS:
+        value = getattr(args, name)
+        if value and Path(value).resolve() in graded:
+            raise UsageError(f"--{name} {value}: is a submission being graded; choose another file")
 
 
 def _print_skipped(skipped: Sequence[str]) -> None:
@@ -158,13 +215,20 @@ def _functions(checks: Sequence[Check]) -> list[str]:
     return list(dict.fromkeys(c.spec.function for c in checks))
 
 
-def _print_counts(outcome: BatchOutcome, settings: BatchSettings) -> None:
+def _print_counts(
+    outcome: BatchOutcome, settings: BatchSettings, elapsed_s: float, *, quiet: bool
+) -> None:
+    """The closing line on stderr (only what needs acting on with ``-q``) and the warnings."""
+    from grader.durations import fmt_duration
+
     cached = outcome.emitted - outcome.graded
     where = f" from the cache ({settings.cache.directory})" if settings.cache else ""
     line = f"grader: {outcome.graded} graded, {cached}{where or ' cached'}"
+    line += f" in {fmt_duration(elapsed_s)}"
     if outcome.interrupted:
         line += f"; interrupted: {outcome.planned - outcome.emitted} not graded (re-run to finish)"
-    print(line, file=sys.stderr)
+    if outcome.interrupted or not quiet:
+        print(line, file=sys.stderr)
     for warning in (*outcome.header.isolation_warnings, *outcome.header.environment_warnings):
         print(f"grader: warning: {warning}", file=sys.stderr)
 
@@ -184,7 +248,7 @@ class _Outputs:
         self.args = args
         self.title = title
         self.functions = functions
-        self.streams = _streams(args, len(plan), functions, title)
+        self.planned = len(plan)
         self.stats: StatsAccumulator | None = None  # created when the max score is known
         self.show_table = args.table or len(plan) <= TABLE_LIMIT
         self.single = len(plan) == 1
@@ -196,6 +260,12 @@ class _Outputs:
         self.table: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
             max_size=1 << 20, mode="w+", encoding="utf-8", errors="replace"
         )
+        self.streams: list[tuple[str, ReportStream]] = []
+        try:
+            _open_streams(self.streams, args, len(plan), functions, title)
+        except BaseException:
+            self.abort()
+            raise
 
     def add(self, sub: SubmissionResult, cached: bool) -> None:
         """Hand one result (in plan order) to every consumer."""
@@ -203,15 +273,17 @@ class _Outputs:
         from grader.reports.stats import StatsAccumulator
         from grader.reports.terminal import terminal_row
 
-        for stream in self.streams:
-            stream.add(sub)
+        for option, stream in self.streams:
+            with _writing(option):
+                stream.add(sub)
         if self.stats is None:
             self.stats = StatsAccumulator(sub.max_score)
         self.stats.add(sub)
         if self.args.fail_under is not None and sub.score < self.args.fail_under:
             self.low_scores += 1
         if self.show_table:
-            width = len(f"{fmt_num(sub.max_score)}/{fmt_num(sub.max_score)}")
+            top = fmt_num(round(sub.max_score, 2))
+            width = len(f"{top}/{top}")
             self.table.write(
                 terminal_row(
                     sub,
@@ -225,19 +297,28 @@ class _Outputs:
             self.last = sub
 
     def abort(self) -> None:
-        """The batch failed: leave no temporary files behind."""
-        for stream in self.streams:
+        """The batch failed: leave no temporary files behind (safe to call more than once)."""
+        for _, stream in self.streams:
             stream.abort()
         self.table.close()
 
     def finish(self, outcome: BatchOutcome) -> None:
-        """Complete the reports, then print the table, the failures and the summary."""
+        """Complete the reports, then print the table, the failures and the summary.
+
+        Raises:
+            OutputError: a report could not be written; every other report still was.
+        """
         from grader.reports.stats import StatsAccumulator
         from grader.reports.summary import stats_markdown, stats_text
 
         header, partial = outcome.header, outcome.interrupted
-        for stream in self.streams:
-            stream.finish(header, partial=partial)
+        failures: list[str] = []
+        for option, stream in self.streams:
+            try:
+                with _writing(option):
+                    stream.finish(header, partial=partial)
+            except OutputError as exc:
+                failures.append(str(exc))
         stats = (self.stats or StatsAccumulator(header.assignment.max_score)).stats()
         note = (
             f"**Partial run**: interrupted after {outcome.emitted} of {outcome.planned} "
@@ -249,25 +330,61 @@ class _Outputs:
         if self.args.summary:
             from grader.reports import write_report
 
-            markdown = stats_markdown(self.title, stats, warnings=warnings)
-            write_report(self.args.summary, note + markdown)
-        self.table.seek(0)
-        for line in self.table:
-            sys.stdout.write(line)
-        self.table.close()
+            try:
+                with _writing("--summary"):
+                    markdown = stats_markdown(self.title, stats, warnings=warnings)
+                    write_report(self.args.summary, note + markdown)
+            except OutputError as exc:
+                failures.append(str(exc))
+        self._print_table()
         if self.last is not None:
             # One submission (a student, or a TA checking one file): what to fix is the
             # whole story; a score distribution of one would only be noise.
             sys.stdout.write(_failures_text(self.last))
-            return
-        print()
-        text = stats_text(self.title, stats, warnings=warnings)
-        sys.stdout.write(note.replace("**", "") + text)
+        elif not self.args.quiet:
+            print()
+            text = stats_text(self.title, stats, warnings=warnings)
+            sys.stdout.write(note.replace("**", "") + text)
+        if failures:
+            raise OutputError("; ".join(failures))
+
+    def _print_table(self) -> None:
+        from grader.reports.terminal import legend
+
+        self.table.seek(0)
+        printed = False
+        for line in self.table:
+            sys.stdout.write(line)
+            printed = True
+        self.table.close()
+        if printed and not self.args.quiet:
+            sys.stdout.write(legend(self.functions, color=self.color))
+        elif not self.show_table and not self.args.quiet:
+            print(
+                f"(per-submission table not printed for {self.planned} submissions, more "
+                f"than {TABLE_LIMIT}: add --table to print it)"
+            )
 
 
-def _streams(
-    args: argparse.Namespace, planned: int, functions: list[str], title: str
-) -> list[ReportStream]:
+@contextlib.contextmanager
+def _writing(option: str) -> Iterator[None]:
+    """Turn a failed write into one line naming the report (exit 74), not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(f"cannot write the {option} report{where}: {reason}") from exc
+
+
+def _open_streams(
+    streams: list[tuple[str, ReportStream]],
+    args: argparse.Namespace,
+    planned: int,
+    functions: list[str],
+    title: str,
+) -> None:
+    """Append one stream per report asked for; ``streams`` holds those opened if one fails."""
     from grader.reports.stream import (
         CsvStream,
         FeedbackStream,
@@ -276,18 +393,18 @@ def _streams(
         JUnitStream,
     )
 
-    streams: list[ReportStream] = []
-    if args.json:
-        streams.append(JsonStream(args.json, planned))
-    if args.csv:
-        streams.append(CsvStream(args.csv, functions))
-    if args.junit:
-        streams.append(JUnitStream(args.junit))
-    if args.gradescope:
-        streams.append(GradescopeStream(args.gradescope))
-    if args.feedback:
-        streams.append(FeedbackStream(args.feedback, title))
-    return streams
+    makers: dict[str, Callable[[str], ReportStream]] = {
+        "json": lambda path: JsonStream(path, planned),
+        "csv": lambda path: CsvStream(path, functions),
+        "junit": JUnitStream,
+        "gradescope": GradescopeStream,
+        "feedback": lambda path: FeedbackStream(path, title),
+    }
+    for name, make in makers.items():
+        path = getattr(args, name)
+        if path:
+            with _writing(f"--{name}"):
+                streams.append((f"--{name}", make(path)))
 
 
 def _failures_text(sub: SubmissionResult) -> str:

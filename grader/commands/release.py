@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from grader.exitcodes import ExitCode
@@ -83,13 +81,11 @@ def _read(path: Path) -> str | None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file that never outlives a failure, with the user's umask."""
     from grader.errors import UsageError
+    from grader.reports._io import atomic_write
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        atomic_write(path, text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc

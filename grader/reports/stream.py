@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from grader.reports._common import fmt_num, one_line
-from grader.reports._io import atomic_write
+from grader.reports._io import atomic_write, open_part
 from grader.reports._plain_html import plain_page
 from grader.reports.feedback_md import feedback_markdown, md_escape
 from grader.reports.gradebook import gradebook_header, gradebook_row
@@ -113,19 +113,29 @@ class _PartFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-        )
-        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="")
+        fd, self.tmp = open_part(self.path)
+        try:
+            self.handle: IO[str] = os.fdopen(
+                fd, "w", encoding="utf-8", errors="replace", newline=""
+            )
+        except BaseException:
+            os.close(fd)
+            os.unlink(self.tmp)
+            raise
 
     def commit(self) -> None:
-        """Close and move into place."""
-        self.handle.close()
-        os.replace(self.tmp, self.path)
+        """Close and move into place; on any failure the temporary file is removed."""
+        try:
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
-        """Close and remove without touching the target."""
-        self.handle.close()
+        """Close and remove without touching the target (safe to call again, or after commit)."""
+        with contextlib.suppress(OSError):  # closing flushes: a full disk must not stop the rest
+            self.handle.close()
         with contextlib.suppress(OSError):
             os.unlink(self.tmp)
 

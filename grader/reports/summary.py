@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from grader.reports._common import fmt_num, one_line
 from grader.reports.feedback_md import md_escape
-from grader.reports.stats import BUCKETS, RunStats, run_stats
+from grader.reports.stats import BUCKETS, CheckRate, RunStats, run_stats
 from grader.results import GradingRun
 
 __all__ = ["stats_markdown", "stats_text", "summary_markdown", "summary_text"]
@@ -15,7 +15,25 @@ _BAR_WIDTH = 40
 
 
 def _num(value: float | None) -> str:
-    return "n/a" if value is None else fmt_num(value)
+    """A statistic of scores, to at most two decimals (a mean of thirds is not 66.6667)."""
+    return "n/a" if value is None else fmt_num(round(value, 2))
+
+
+def _percent(rate: float) -> str:
+    """A rate as a whole percentage that never reads 0% or 100% when it is neither."""
+    if 0 < rate < 0.005:
+        return "<1%"
+    if 0.995 <= rate < 1:
+        return ">99%"
+    return f"{rate:.0%}"
+
+
+def _failing(stats: RunStats) -> list[CheckRate]:
+    """The tests some graded submission did not pass (a 0% row says nothing), worst first."""
+    return [r for r in stats.test_rates if r.failed > 0]
+
+
+_NONE_FAILED = "every test passed on every graded submission"
 
 
 def _bucket_label(index: int) -> str:
@@ -29,7 +47,7 @@ def _bars(stats: RunStats) -> list[str]:
     lines = []
     for index, count in enumerate(stats.histogram):
         width = round(count / peak * _BAR_WIDTH) if peak else 0
-        lines.append(f"{_bucket_label(index)} {'█' * width} {count}")
+        lines.append(f"{_bucket_label(index)} {'█' * width + ' ' if width else ''}{count}")
     return lines
 
 
@@ -79,11 +97,14 @@ def stats_markdown(title: str, stats: RunStats, *, warnings: Sequence[str] = ())
         parts.append(f"## Warnings for the instructor\n\n{listed}")
     parts.append("\n\n".join(_score_lines(stats)))
     parts.append("## Score distribution\n\n```text\n" + "\n".join(_bars(stats)) + "\n```")
-    rows = [f"| `{r.id}` | {r.failed} / {r.total} | {r.rate:.0%} |" for r in stats.test_rates]
-    parts.append(
-        "## Failure rate per test\n\n| Test | Not passed | Rate |\n|---|---|---|\n"
-        + "\n".join(rows)
-    )
+    rows = [f"| `{r.id}` | {r.failed} / {r.total} | {_percent(r.rate)} |" for r in _failing(stats)]
+    if rows:
+        parts.append(
+            "## Failure rate per test\n\n| Test | Not passed | Rate |\n|---|---|---|\n"
+            + "\n".join(rows)
+        )
+    elif stats.graded:
+        parts.append(f"## Failure rate per test\n\n{_NONE_FAILED[0].upper()}{_NONE_FAILED[1:]}.")
     if stats.top_failures:
         items = [f"| {n} | `{t}` | {md_escape(m)} |" for t, m, n in stats.top_failures]
         parts.append(
@@ -125,11 +146,15 @@ def stats_text(title: str, stats: RunStats, *, warnings: Sequence[str] = ()) -> 
     lines += [f"warning: {one_line(w, 400)}" for w in warnings]
     lines += [*_score_lines(stats), ""]
     lines += ["Score distribution:", *("  " + bar for bar in _bars(stats)), ""]
-    lines.append("Failure rate per test (worst first):")
-    width = max((len(r.id) for r in stats.test_rates), default=0)
-    lines += [
-        f"  {r.id:<{width}}  {r.rate:>4.0%}  ({r.failed}/{r.total})" for r in stats.test_rates
-    ]
+    failing = _failing(stats)
+    if failing:
+        lines.append("Failure rate per test (worst first; tests nobody failed are not listed):")
+        width = max(len(r.id) for r in failing)
+        lines += [
+            f"  {r.id:<{width}}  {_percent(r.rate):>4}  ({r.failed}/{r.total})" for r in failing
+        ]
+    elif stats.graded:
+        lines.append(f"Failure rate per test: {_NONE_FAILED}.")
     if stats.top_failures:
         lines += ["", "Most common failures:"]
         lines += [f"  {n:>4}  {t}: {m}" for t, m, n in stats.top_failures]

@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from grader.reports._common import fmt_num, one_line, run_functions, tests_of
 from grader.results import GradingRun, SubmissionResult
 
-__all__ = ["MARKS", "terminal_row", "terminal_table"]
+__all__ = ["MARKS", "legend", "terminal_row", "terminal_table"]
 
 # Per function: every test passed / some passed / none passed / function not found.
 MARKS = {"all": "✓", "some": "~", "none": "✗", "missing": "·"}
 _COLOURS = {"all": "32", "some": "33", "none": "31", "missing": "2", "invalid": "31;1"}
 _RESET = "\x1b[0m"
+_MEANINGS = {
+    "all": "all tests passed",
+    "some": "some passed",
+    "none": "none passed",
+    "missing": "not found",
+}
 
 
 def _paint(text: str, kind: str, color: bool) -> str:
@@ -61,8 +67,28 @@ def terminal_table(run: GradingRun, *, color: bool) -> str:
     )
 
 
+def legend(functions: Sequence[str], *, color: bool) -> str:
+    """The line under the table that says what each mark means.
+
+    Args:
+        functions: the graded functions, in the order of the marks.
+        color: colour the marks as in the table.
+
+    Returns:
+        One or two lines ending in a newline: every mark, what no marks means, and which
+        function each column is (when there are few enough to list).
+    """
+    marks = "  ".join(f"{_paint(MARKS[k], k, color)} {m}" for k, m in _MEANINGS.items())
+    text = f"\n{marks}  (no marks: invalid)\n"
+    order = ", ".join(one_line(f, 40) for f in functions)
+    if functions and len(order) <= 300:
+        text += f"one mark per function: {order}\n"
+    return text
+
+
 def _score(sub: SubmissionResult) -> str:
-    return f"{fmt_num(sub.score)}/{fmt_num(sub.max_score)}"
+    """``65/100``, ``65.33/100``: two decimals at most, as in the summary under the table."""
+    return f"{fmt_num(round(sub.score, 2))}/{fmt_num(round(sub.max_score, 2))}"
 
 
 def terminal_row(
