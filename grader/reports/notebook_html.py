@@ -130,7 +130,7 @@ def _summary_cell(sub: SubmissionResult, unplaced: list[str]) -> str:
     if sub.status != "graded":
         parts.append(f"Your submission could not be graded: {md_escape(sub.error or '')}")
     if sub.warnings:
-        parts.append("\n".join(f"- ⚠ {md_escape(w)}" for w in sub.warnings))
+        parts.append("\n".join(f"- **Warning:** {md_escape(w)}" for w in sub.warnings))
     functions = ordered_functions(sub.tests) if sub.status == "graded" else []
     if functions:
         rows = []
