@@ -20,13 +20,42 @@ import re
 import secrets
 from typing import Any
 
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.filters.markdown_mistune import (
+    IPythonRenderer,
+    MarkdownWithMath,
+    MathBlockParser,
+    MathInlineParser,
+)
 
 from grader.reports._highlight import highlight
 from grader.reports._math import MathBudget, latex_output_html, math_html
 from grader.reports._sanitise import clean_html
 
 __all__ = ["PageMarkup"]
+
+
+# nbconvert only knows ``\\(`` and ``\\[`` (two backslashes); Jupyter also typesets the
+# ``\(`` and ``\[`` that people write, so both are accepted.
+_LATEX_DISPLAY = r"(?s:(?<!\\)\\{1,2}\[(?P<math_block_latex>.*?)\\{1,2}\])"
+_LATEX_INLINE = r"(?s:(?<!\\)\\{1,2}\((?P<math_inline_latex>.*?)\\{1,2}\))"
+
+
+class _InlineParser(MathInlineParser):
+    SPECIFICATION = {  # noqa: RUF012 (mistune's own class attribute)
+        **MathInlineParser.SPECIFICATION,
+        "block_math_latex": _LATEX_DISPLAY,
+        "inline_math_latex": _LATEX_INLINE,
+    }
+
+
+class _BlockParser(MathBlockParser):
+    # Keeps a display formula with blank lines inside in one paragraph, as nbconvert does.
+    SPECIFICATION = {  # noqa: RUF012
+        **MathBlockParser.SPECIFICATION,
+        "multiline_math": MathBlockParser.MULTILINE_MATH.replace(
+            r"\\\\\[.*?\\\\\]", r"\\{1,2}\[.*?\\{1,2}\]"
+        ),
+    }
 
 
 class _MathRenderer(IPythonRenderer):
@@ -74,7 +103,12 @@ class PageMarkup:
 
     def markdown2html(self, source: Any) -> str:
         """Markdown to HTML with placeholders for math; the page's clean_html follows it."""
-        return MarkdownWithMath(renderer=_MathRenderer(self)).render(str(source))
+        markdown = MarkdownWithMath(
+            renderer=_MathRenderer(self),
+            block=_BlockParser(),
+            inline=_InlineParser(hard_wrap=False),
+        )
+        return markdown.render(str(source))
 
     def clean_html(self, html: object) -> str:
         """Student HTML through the allow-list, then this page's formulas in their places."""
