@@ -25,6 +25,7 @@ from typing import Any
 import jinja2
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.exporters import TemplateExporter
 
 from grader.files import open_regular
 from grader.notebook import DEFAULT_MAX_BYTES
@@ -75,6 +76,16 @@ _TEMPLATE = (
 {{ cell.source | markdown2html | strip_files_prefix | clean_html }}
 </div></div></div>
 {%- endblock markdowncell %}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="image output" src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}">
+</div>
+{%- endblock data_png %}
+{% block data_jpg scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="image output" src="data:image/jpeg;base64,{{ output.data['image/jpeg'] | escape_html }}">
+</div>
+{%- endblock data_jpg %}
 {% block data_latex scoped %}
 <div class="jp-RenderedLatex jp-OutputArea-output {{ extra_class }}" data-mime-type="text/latex">
 {{ output.data['text/latex'] | latex_output }}
@@ -161,9 +172,22 @@ def _unchanged(text: str) -> str:
     return text
 
 
+class _Exporter(HTMLExporter):
+    """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page.
+
+    That pass only adds alt texts (our template writes them) and tabindex attributes, and it
+    costs about as much as rendering: seconds for a page with thousands of MathML elements.
+    """
+
+    def from_notebook_node(  # type: ignore[override]  # as nbconvert's own exporters do
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 def _export(nb: Any, title: str) -> str:
     markup = PageMarkup()  # one per page: its formulas, their budget and placeholder nonce
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+    exporter = _Exporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         template_file=_TEMPLATE_NAME,
         extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
