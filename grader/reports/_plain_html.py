@@ -2,8 +2,8 @@
 
 Used when nbconvert fails on a notebook the reader accepted, or when the notebook cannot be
 read at all. Nothing here can raise on any text: every piece goes through
-:func:`html.escape`, lone surrogates are replaced, and the page carries the same CSP as the
-rendered one.
+:func:`html.escape`, lone surrogates are replaced, and the page carries the same policy as
+the rendered one (:func:`csp`).
 """
 
 from __future__ import annotations
