@@ -111,10 +111,11 @@ def _page(tmp_path: Path, cells: list[Any], name: str = "nb") -> str:
 
 
 def test_every_math_delimiter_in_markdown_becomes_mathml(tmp_path: Path) -> None:
+    # \\( and \\[ take two backslashes in Markdown, as in JupyterLab: Markdown eats one.
     source = (
-        "Inline $a^2 + b^2$ and \\(\\sqrt{x}\\).\n\n"
+        "Inline $a^2 + b^2$ and \\\\(\\sqrt{x}\\\\).\n\n"
         "$$\\frac{1}{m}\\sum_{i=1}^m y^{(i)}$$\n\n"
-        "\\[W^{[1]} x + b^{[1]}\\]\n\n"
+        "\\\\[W^{[1]} x + b^{[1]}\\\\]\n\n"
         "\\begin{align}z &= Wx\\\\ a &= \\tanh(z)\\end{align}"
     )
     page = _parse(_page(tmp_path, [_md(source)]))
@@ -122,6 +123,17 @@ def test_every_math_delimiter_in_markdown_becomes_mathml(tmp_path: Path) -> None
     text = _page(tmp_path, [_md(source)])
     assert "\\frac" not in text and "\\sqrt" not in text and "\\tanh" not in text
     assert "<mfrac>" in text and "<msqrt>" in text and "<mtable" in text
+
+
+def test_feedback_messages_never_become_math(tmp_path: Path) -> None:
+    message = "got $5 and $6, \\(x\\) \\\\(y\\\\) [1, 2] \\[3\\] $$z$$"
+    check = CheckResult("f.shapes", "f", 0.0, 5.0, "failed", message, "visible")
+    path = tmp_path / "nb.ipynb"
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [_md("$w$")]}
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    text = feedback_html(str(path), _sub(path, (check,)))
+    assert _parse(text).maths == ["inline"]  # the student's $w$ only
+    assert message in text  # shown as written
 
 
 def test_dollars_in_code_are_not_math(tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
-"""The feedback page's Jinja filters: Markdown with math as MathML, student HTML made inert.
+r"""The feedback page's Jinja filters: Markdown with math as MathML, student HTML made inert.
 
-nbconvert's Markdown renderer (mistune with its math plugin) already finds ``$…$``,
-``$$…$$``, ``\\(…\\)``, ``\\[…\\]`` and ``\\begin{env}…\\end{env}`` outside code spans and
-code blocks, and leaves the TeX for MathJax. Here the renderer puts a placeholder element in
-its place instead, and the page's ``clean_html`` filter swaps each placeholder for the
-formula's sanitised MathML *after* the student's HTML went through the allow-list. Student
-HTML therefore never carries MathML of its own (the allow-list strips ``<math>``), and only
-MathML the grader made from TeX reaches the page.
+nbconvert's Markdown renderer (mistune with its math plugin) finds math where JupyterLab
+does, outside code spans and code blocks: ``$…$``, ``$$…$$``, ``\begin{env}…\end{env}``, and
+``\\(…\\)`` and ``\\[…\\]`` with two backslashes in the source (Markdown eats one, so MathJax
+sees ``\(`` and ``\[``); it leaves the TeX for MathJax. Here the renderer puts a placeholder
+element in its place instead, and the page's ``clean_html`` filter swaps each placeholder
+for the formula's sanitised MathML *after* the student's HTML went through the allow-list.
+Student HTML therefore never carries MathML of its own (the allow-list strips ``<math>``),
+and only MathML the grader made from TeX reaches the page.
 
 A placeholder is ``<span class="grader-math-NONCE-N">`` with a random nonce per page: the
 student cannot forge one, and the sanitiser escapes quotes in attribute values and ``<`` in
@@ -20,42 +21,13 @@ import re
 import secrets
 from typing import Any
 
-from nbconvert.filters.markdown_mistune import (
-    IPythonRenderer,
-    MarkdownWithMath,
-    MathBlockParser,
-    MathInlineParser,
-)
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 from grader.reports._highlight import highlight
 from grader.reports._math import MathBudget, latex_output_html, math_html
 from grader.reports._sanitise import clean_html
 
 __all__ = ["PageMarkup"]
-
-
-# nbconvert only knows ``\\(`` and ``\\[`` (two backslashes); Jupyter also typesets the
-# ``\(`` and ``\[`` that people write, so both are accepted.
-_LATEX_DISPLAY = r"(?s:(?<!\\)\\{1,2}\[(?P<math_block_latex>.*?)\\{1,2}\])"
-_LATEX_INLINE = r"(?s:(?<!\\)\\{1,2}\((?P<math_inline_latex>.*?)\\{1,2}\))"
-
-
-class _InlineParser(MathInlineParser):
-    SPECIFICATION = {  # noqa: RUF012 (mistune's own class attribute)
-        **MathInlineParser.SPECIFICATION,
-        "block_math_latex": _LATEX_DISPLAY,
-        "inline_math_latex": _LATEX_INLINE,
-    }
-
-
-class _BlockParser(MathBlockParser):
-    # Keeps a display formula with blank lines inside in one paragraph, as nbconvert does.
-    SPECIFICATION = {  # noqa: RUF012
-        **MathBlockParser.SPECIFICATION,
-        "multiline_math": MathBlockParser.MULTILINE_MATH.replace(
-            r"\\\\\[.*?\\\\\]", r"\\{1,2}\[.*?\\{1,2}\]"
-        ),
-    }
 
 
 class _MathRenderer(IPythonRenderer):
@@ -103,12 +75,7 @@ class PageMarkup:
 
     def markdown2html(self, source: Any) -> str:
         """Markdown to HTML with placeholders for math; the page's clean_html follows it."""
-        markdown = MarkdownWithMath(
-            renderer=_MathRenderer(self),
-            block=_BlockParser(),
-            inline=_InlineParser(hard_wrap=False),
-        )
-        return markdown.render(str(source))
+        return MarkdownWithMath(renderer=_MathRenderer(self)).render(str(source))
 
     def clean_html(self, html: object) -> str:
         """Student HTML through the allow-list, then this page's formulas in their places."""

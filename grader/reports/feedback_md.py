@@ -31,7 +31,8 @@ __all__ = [
 
 OUTPUT_LIMIT = 400  # characters of printed output shown per test
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!])")
+# $ ( ) too: a message must not become a formula on the HTML page ($…$, \\(…\\) are math).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!$()])")
 # Text marks, not emoji: ✓ (U+2713) and ✗ (U+2717) are ordinary symbols every common text
 # font has, and the word after them carries the meaning without any font or colour.
 MARKS = {
