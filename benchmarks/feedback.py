@@ -8,7 +8,8 @@ is the renderer's own), and the script prints seconds, peak RSS and the page's s
 
 Cases (all under the reader's 64 MiB cap): ``outputs`` (10 MB of printed text over 2,000
 cells), ``images`` (50 MB of base64 PNG data), ``cells`` (100,000 small cells), ``code``
-(one 9 MB code cell), ``markdown`` (2,000 Markdown cells of 5 KB).
+(one 9 MB code cell), ``markdown`` (2,000 Markdown cells of 5 KB), ``formulas`` (10 Markdown
+cells of 1,600 small formulas), ``long_formulas`` (60 formulas of 1,900 characters of TeX).
 """
 
 from __future__ import annotations
@@ -54,10 +55,18 @@ def build(case: str) -> dict[str, Any]:
     elif case == "markdown":
         text = "Some *text* with `code` and [a link](#here).\n\n" * 100
         cells = [{"cell_type": "markdown", "metadata": {}, "source": text}] * 2000
+    elif case == "formulas":
+        cell = {"cell_type": "markdown", "metadata": {}, "source": "$x^2$ " * 1600}
+        cells = [cell] * 10
+    elif case == "long_formulas":
+        text = ("$" + "\\frac{a}{b}+" * 160 + "$ ") * 5
+        cells = [{"cell_type": "markdown", "metadata": {}, "source": text}] * 12
     else:
         raise SystemExit(f"unknown case {case!r}")
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
 
+
+_CASES = ["outputs", "images", "cells", "code", "markdown", "formulas", "long_formulas"]
 
 _CHILD = """
 import resource, sys, time
@@ -75,9 +84,9 @@ print(f"{took:.2f} {peak:.0f} {len(page)}")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["outputs", "images", "cells", "code", "markdown"])
+    parser.add_argument("--case", choices=_CASES)
     args = parser.parse_args()
-    cases = [args.case] if args.case else ["outputs", "images", "cells", "code", "markdown"]
+    cases = [args.case] if args.case else _CASES
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
             path = Path(tmp) / f"{case}.ipynb"

@@ -280,7 +280,7 @@ def test_feedback_markdown_partial() -> None:
     assert text.startswith("# Planar \\| data\n")
     assert "**Score: 5 / 20**" in text
     assert "sklearn" in text and "\x07" not in text and "\x1b" not in text
-    row = next(line for line in text.splitlines() if line.startswith("| ❌"))
+    row = next(line for line in text.splitlines() if line.startswith("| ✗ failed"))
     cells = _table_cells(row)
     assert len(cells) == 4
     assert cells[3] == ("expected A1 \\< 0 \\& b \\| c \"quoted\" 'single'<br>second line bell")
@@ -293,7 +293,7 @@ def test_feedback_markdown_partial() -> None:
 
 def test_feedback_markdown_full_and_invalid() -> None:
     full = feedback_markdown(FULL, title="t")
-    assert "**Score: 20 / 20**" in full and "❌" not in full
+    assert "**Score: 20 / 20**" in full and "✗" not in full
     assert full.count("## `") == 3
     invalid = feedback_markdown(INVALID, title="t")
     assert "could not be graded" in invalid and "invalid JSON at line 1 \\<eof\\>" in invalid

@@ -27,8 +27,8 @@ import nbformat
 __all__ = ["MAX_CELLS", "TRUNCATED", "notebook_view"]
 
 # nbconvert costs roughly 10-50 µs per character of page (Markdown rendering, highlighting,
-# and a BeautifulSoup pass over the whole page), so the budgets are sized for a few seconds
-# per page: far above a real assignment notebook (about 100 KB of text).
+# TeX to MathML), so the budgets are sized for a few seconds per page: far above a real
+# assignment notebook (about 100 KB of text).
 MAX_CELLS = 500
 MAX_OUTPUTS = 20  # outputs shown per cell (consecutive stream outputs count as one)
 OUTPUT_BUDGET = 500  # outputs shown in the whole page

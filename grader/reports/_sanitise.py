@@ -7,13 +7,20 @@ regular expressions (``<scr<script>ipt>``, unclosed comments, odd attribute quot
 fool it. What survives: text formatting, lists, tables, code, headings, and images whose
 source is a ``data:image/...`` URI. Links keep their text; only in-page ``#anchors`` keep
 their ``href``, so nothing navigates away from the page.
+
+Student HTML never keeps MathML: ``<math>`` is where namespace-confusion tricks live. Math on
+a page is MathML the grader made itself from TeX (:mod:`grader.reports._math`), and that goes
+through :func:`clean_mathml`, an allow-list of presentation MathML without links
+(``href``, ``xlink:href``), styles, ``<maction>`` or ``<annotation-xml>``.
 """
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
-__all__ = ["clean_html"]
+__all__ = ["clean_html", "clean_mathml"]
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
@@ -61,5 +68,50 @@ def clean_html(html: object) -> str:
         attribute_filter=_attribute_filter,
         url_schemes={"data"},
         link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+# Presentation MathML as latex2mathml writes it. Left out on purpose: maction (toggles,
+# statuslines: interaction), annotation-xml (may embed HTML), semantics wrappers, mglyph (an
+# image source), and every link or style attribute.
+_MATH_TAGS = {
+    "math", "menclose", "merror", "mfrac", "mi", "mmultiscripts", "mn", "mo", "mover",
+    "mpadded", "mphantom", "mprescripts", "mroot", "mrow", "ms", "mspace", "msqrt", "mstyle",
+    "msub", "msubsup", "msup", "mtable", "mtd", "mtext", "mtr", "munder", "munderover", "none",
+}  # fmt: skip
+_MATH_ATTRIBUTES = {
+    "accent", "accentunder", "columnalign", "columnlines", "columnspacing", "columnspan",
+    "depth", "display", "displaystyle", "fence", "form", "frame", "height", "largeop",
+    "linethickness", "lspace", "mathbackground", "mathcolor", "mathsize", "mathvariant",
+    "maxsize", "minsize", "movablelimits", "notation", "rowalign", "rowlines", "rowspacing",
+    "rowspan", "rspace", "scriptlevel", "separator", "stretchy", "symmetric", "width",
+}  # fmt: skip
+_PLAIN_VALUE = re.compile(r"[#A-Za-z0-9 .,%+-]{0,64}")  # names, numbers, lengths, colours
+
+
+def _math_attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    """Keep only short plain values: no url(), no entities, nothing a parser could act on."""
+    return value if _PLAIN_VALUE.fullmatch(value) else None
+
+
+def clean_mathml(mathml: str) -> str:
+    """Return ``mathml`` reduced to the presentation-MathML allow-list (no links, no styles).
+
+    Args:
+        mathml: MathML markup, normally made by the grader from TeX.
+
+    Returns:
+        Markup that holds only MathML elements and plain attribute values; text is kept.
+    """
+    text = mathml.encode("utf-8", "replace").decode("utf-8")
+    return nh3.clean(
+        text,
+        tags=_MATH_TAGS,
+        clean_content_tags={"script", "style", "template", "annotation-xml", "annotation"},
+        attributes={"*": _MATH_ATTRIBUTES},
+        attribute_filter=_math_attribute_filter,
+        url_schemes=set(),
+        link_rel=None,
         strip_comments=True,
     )

@@ -22,6 +22,7 @@ from grader.reports._common import (
 from grader.results import CheckResult, SubmissionResult
 
 __all__ = [
+    "MARKS",
     "OUTPUT_LIMIT",
     "feedback_markdown",
     "function_feedback",
@@ -32,13 +33,16 @@ __all__ = [
 
 OUTPUT_LIMIT = 400  # characters of printed output shown per test
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!])")
-_MARKS = {
-    "passed": "✅ passed",
-    "failed": "❌ failed",
-    "error": "💥 error",
-    "timeout": "⏱ timeout",
-    "missing": "❔ missing",
+# $ ( ) too: a message must not become a formula on the HTML page ($…$, \\(…\\) are math).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!$()])")
+# Text marks, not emoji: ✓ (U+2713) and ✗ (U+2717) are ordinary symbols every common text
+# font has, and the word after them carries the meaning without any font or colour.
+MARKS = {
+    "passed": "✓ passed",
+    "failed": "✗ failed",
+    "error": "✗ error",
+    "timeout": "✗ timeout",
+    "missing": "✗ missing",
 }
 
 
@@ -77,7 +81,7 @@ def _row(test: CheckResult) -> str:
     hidden = " (hidden)" if test.visibility == "hidden" else ""
     points = f"{fmt_num(test.score)} / {fmt_num(test.max_score)}"
     message = md_escape(test.student_message)
-    cells = [_MARKS[test.outcome], md_escape(check) + hidden, points, message]
+    cells = [MARKS[test.outcome], md_escape(check) + hidden, points, message]
     return "| " + " | ".join(cells) + " |"
 
 

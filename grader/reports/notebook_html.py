@@ -1,13 +1,15 @@
 """The student's own notebook as HTML, with feedback inserted after each graded function.
 
-Rendering uses nbconvert's ``HTMLExporter`` (lab template), whose CSS is inlined from local
-files. nbconvert never sees the upload itself: it gets a bounded, normalised copy
+Rendering uses nbconvert's ``HTMLExporter`` (lab template for the cells) with a small
+stylesheet of our own (:mod:`grader.reports._page_style`), so the page's size follows the
+notebook's. nbconvert never sees the upload itself: it gets a bounded, normalised copy
 (:mod:`grader.reports._notebook_view`), so a huge or schema-deviating notebook costs a
 bounded amount of time and memory. Everything the student wrote that could be active is made
 inert: Markdown, HTML outputs and raw cells go through an nh3 allow-list
 (:mod:`grader.reports._sanitise`), JavaScript, widget and Mermaid outputs are dropped, and
-the page's Content-Security-Policy forbids scripts, fetches, forms and ``<base>``. Math
-therefore shows as TeX source. If nbconvert fails anyway, the page falls back to escaped
+the page's Content-Security-Policy forbids scripts, fetches, forms and ``<base>``. Math is
+converted to MathML on the server (:mod:`grader.reports._page_markup`), so it shows without
+MathJax. If nbconvert fails anyway, the page falls back to escaped
 plain text (:mod:`grader.reports._plain_html`): a notebook the reader accepted always gets
 its page.
 """
@@ -23,13 +25,16 @@ from typing import Any
 import jinja2
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.exporters import TemplateExporter
 
 from grader.files import open_regular
 from grader.notebook import DEFAULT_MAX_BYTES
 from grader.reports._common import fmt_num, function_score, one_line, ordered_functions
+from grader.reports._highlight import highlight
 from grader.reports._notebook_view import notebook_view
-from grader.reports._plain_html import CSP, plain_page
-from grader.reports._sanitise import clean_html
+from grader.reports._page_markup import PageMarkup
+from grader.reports._page_style import STYLE
+from grader.reports._plain_html import csp, plain_page
 from grader.reports.feedback_md import (
     feedback_markdown,
     function_feedback,
@@ -42,18 +47,63 @@ from grader.results import SubmissionResult
 __all__ = ["feedback_html"]
 
 _TEMPLATE_NAME = "grader_feedback.html.j2"
-_TEMPLATE = f"""{{%- extends 'index.html.j2' -%}}
-{{%- block html_head_js -%}}
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
+# nbconvert's lab template for the cells; the head is ours: no script, no MathJax, no widget
+# state, and our stylesheet instead of JupyterLab's (270 KB of CSS for a 20 KB notebook).
+_TEMPLATE = (
+    """{%- extends 'index.html.j2' -%}
+{%- from 'celltags.j2' import celltags -%}
+{%- from 'cell_id_anchor.j2' import cell_id_anchor -%}
+{%- block header -%}
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{{ resources.grader_csp }}">
 <meta name="referrer" content="no-referrer">
-{{%- endblock html_head_js -%}}
-{{% block jupyter_widgets %}}{{% endblock jupyter_widgets %}}
-{{%- block html_head_js_mathjax -%}}{{%- endblock html_head_js_mathjax -%}}
-{{%- block html_head_js_mermaidjs -%}}{{%- endblock html_head_js_mermaidjs -%}}
-{{%- block data_javascript -%}}{{%- endblock data_javascript -%}}
-{{%- block data_widget_view -%}}{{%- endblock data_widget_view -%}}
-{{%- block data_mermaid -%}}{{%- endblock data_mermaid -%}}
+<title>{{ resources.metadata.name | e }}</title>
+<style>{% raw %}"""
+    + STYLE
+    + """{% endraw %}</style>
+</head>
+{%- endblock header -%}
+{% block input_group -%}
+<div class="jp-InputArea">
+{%- if resources.global_content_filter.include_input_prompt -%}
+<div class="jp-InputPrompt">In&nbsp;[{{ cell.execution_count or "&nbsp;" }}]:</div>
+{%- endif -%}
+<div class="jp-InputArea-editor">{{ cell.source | highlight_code | clean_html }}</div>
+</div>
+{%- endblock input_group %}
+{% block markdowncell scoped %}
+<div {{ cell_id_anchor(cell) }} class="jp-Cell jp-MarkdownCell"><div class="jp-InputArea">
+<div class="jp-InputPrompt"></div>
+<div class="jp-RenderedMarkdown {{ celltags(cell) }}">
+{{ cell.source | markdown2html | strip_files_prefix | clean_html }}
+</div></div></div>
+{%- endblock markdowncell %}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="image output" src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}">
+</div>
+{%- endblock data_png %}
+{% block data_jpg scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="image output" src="data:image/jpeg;base64,{{ output.data['image/jpeg'] | escape_html }}">
+</div>
+{%- endblock data_jpg %}
+{% block data_latex scoped %}
+<div class="jp-RenderedLatex jp-OutputArea-output {{ extra_class }}" data-mime-type="text/latex">
+{{ output.data['text/latex'] | latex_output }}
+</div>
+{%- endblock data_latex %}
+{%- block data_javascript -%}{%- endblock data_javascript -%}
+{%- block data_widget_view -%}{%- endblock data_widget_view -%}
+{%- block data_mermaid -%}{%- endblock data_mermaid -%}
 """
+)
+_CSP = csp(STYLE)
+FEEDBACK_TAG = "grader-feedback"  # the feedback cells' tag: the stylesheet sets them apart
 
 
 def _load(path: str) -> Any | None:
@@ -84,8 +134,12 @@ def _find_cells(cells: list[Any], functions: list[str]) -> dict[str, int]:
 
 
 def _markdown_cell(source: str, cell_id: str) -> Any:
-    # Fixed ids (not nbformat's random ones) keep the HTML identical from run to run.
-    return nbformat.v4.new_markdown_cell(source, id=cell_id[:64])  # type: ignore[no-untyped-call]
+    # Fixed ids (not nbformat's random ones) keep the HTML identical from run to run. The tag
+    # cannot be forged by a student: the notebook view drops the metadata of their cells.
+    metadata = {"tags": [FEEDBACK_TAG]}
+    return nbformat.v4.new_markdown_cell(  # type: ignore[no-untyped-call]
+        source, id=cell_id[:64], metadata=metadata
+    )
 
 
 def _summary_cell(sub: SubmissionResult, unplaced: list[str]) -> str:
@@ -93,7 +147,7 @@ def _summary_cell(sub: SubmissionResult, unplaced: list[str]) -> str:
     if sub.status != "graded":
         parts.append(f"Your submission could not be graded: {md_escape(sub.error or '')}")
     if sub.warnings:
-        parts.append("\n".join(f"- ⚠ {md_escape(w)}" for w in sub.warnings))
+        parts.append("\n".join(f"- **Warning:** {md_escape(w)}" for w in sub.warnings))
     functions = ordered_functions(sub.tests) if sub.status == "graded" else []
     if functions:
         rows = []
@@ -124,24 +178,46 @@ def _unchanged(text: str) -> str:
     return text
 
 
+class _Exporter(HTMLExporter):
+    """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page.
+
+    That pass only adds alt texts (our template writes them) and tabindex attributes, and it
+    costs about as much as rendering: seconds for a page with thousands of MathML elements.
+    """
+
+    def from_notebook_node(  # type: ignore[override]  # as nbconvert's own exporters do
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 def _export(nb: Any, title: str) -> str:
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+    markup = PageMarkup()  # one per page: its formulas, their budget and placeholder nonce
+    exporter = _Exporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         template_file=_TEMPLATE_NAME,
         extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
         embed_images=False,
         sanitize_html=True,
-        # strip_files_prefix rewrites Jupyter-server `files/` links (useless here, where links
-        # off the page are removed) with a regex that is quadratic in `[`: 10,000 of them in
-        # Markdown cost seconds.
-        filters={"clean_html": clean_html, "strip_files_prefix": _unchanged},
+        filters={
+            "markdown2html": markup.markdown2html,
+            "clean_html": markup.clean_html,
+            "latex_output": markup.latex,
+            "highlight_code": highlight,
+            # strip_files_prefix rewrites Jupyter-server `files/` links (useless here, where
+            # links off the page are removed) with a regex that is quadratic in `[`: 10,000
+            # of them in Markdown cost seconds.
+            "strip_files_prefix": _unchanged,
+        },
     )
     with warnings.catch_warnings():
         # Without IPython installed nbconvert warns that it falls back to the Python lexer;
         # traitlets/jupyter_core may emit deprecation notices we cannot fix here.
         warnings.filterwarnings("ignore", message="IPython3 lexer unavailable")
         warnings.simplefilter("ignore", DeprecationWarning)
-        body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        body, _resources = exporter.from_notebook_node(
+            nb, resources={"metadata": {"name": title}, "grader_csp": _CSP}
+        )
     return str(body)
 
 
