@@ -51,14 +51,23 @@ def student_error_message(exc: StudentCodeError, program: Program) -> str:
         program: the submission's program (to tell an empty stub from a real bug).
 
     Returns:
-        A sentence naming the function; a stub hint leads when the function is still a stub.
+        A sentence naming the function; a stub hint leads when the function is still a stub,
+        and a missing function that a syntax error hid is reported as that syntax error.
     """
     message = exc.message
     if exc.kind == "missing":
-        message = (
-            f"no function `{exc.function}` was found in the notebook: define it, with exactly "
-            "this name, in a code cell"
-        )
+        lost = program.unreadable.get(exc.function)
+        if lost is not None:
+            # The student's own line and the parser's words: no hidden input can be in them.
+            message = (
+                f"`{exc.function}` could not be read: {lost.describe()}; fix it, then run the "
+                "cell again"
+            )
+        else:
+            message = (
+                f"no function `{exc.function}` was found in the notebook: define it, with "
+                "exactly this name, in a code cell"
+            )
     return _with_stub_hint(exc, program, message)
 
 
