@@ -18,7 +18,7 @@ import pytest
 from grader.assignment import load_assignment
 from grader.extract import FunctionInfo, Program, Unreadable, extract_program
 from grader.notebook import Cell
-from grader.redact import hidden_error_message, student_error_message
+from grader.redact import MESSAGE_WITHHELD, hidden_error_message, student_error_message
 from grader.results import SubmissionResult
 from grader.runner import Grader
 from grader.stubs import confirm_stubs, release_skeletons
@@ -103,6 +103,28 @@ def test_the_missing_message_is_the_syntax_error() -> None:
     assert hidden_error_message(missing("forward"), program) == expected
     # Another function that is simply absent keeps its message.
     assert "no function `other` was found" in student_error_message(missing("other"), program)
+
+
+def test_a_name_error_on_a_lost_definition_names_the_syntax_error() -> None:
+    program = extract("def forward(X):\n    return X)\n", "def model(X):\n    return forward(X)\n")
+    exc = StudentCodeError(
+        "model", "exception",
+        "`model` uses the global name `forward`, which the notebook's definitions do not "
+        "provide; use only the function's arguments (cell 2, line 2)",
+        exc_type="NameError", where="cell 2, line 2",
+    )
+    cause = "a syntax error in cell 1, line 2: `return X)` (unmatched ')')"
+    assert student_error_message(exc, program) == (
+        f"`model` uses `forward` (cell 2, line 2), which could not be read: {cause}"
+    )
+    hidden = hidden_error_message(exc, program)
+    assert f"could not be read: `forward` ({cause})" in hidden and "global name" not in hidden
+    # Another global keeps the sandbox's advice.
+    other = StudentCodeError(
+        "model", "exception", exc.message.replace("`forward`", "`W1`"),
+        exc_type="NameError", where="cell 2, line 2",
+    )
+    assert student_error_message(other, program) == other.message
 
 
 def test_a_place_without_a_line_is_named_by_its_cell() -> None:
@@ -235,6 +257,20 @@ def test_scenario_syntax_error(graded: dict[str, SubmissionResult]) -> None:
             "`Z1 = np.dot(W1, X) + b1)` (unmatched ')')"
         )
         assert check.public_message in (None, check.message)
+    # Functions that call it name it as the cause, not "use only the function's arguments".
+    cause = (
+        "which could not be read: a syntax error in cell 18, line 33: "
+        "`Z1 = np.dot(W1, X) + b1)` (unmatched ')')"
+    )
+    assert by_id["predict.values"].message == (
+        f"`predict` uses `forward_propagation` (cell 33, line 20), {cause}"
+    )
+    public = by_id["predict.values"].public_message or ""
+    assert public.startswith(
+        "`predict` raised NameError (cell 33, line 20); the notebook has definitions that "
+        "could not be read: `forward_propagation` (a syntax error in cell 18, line 33: "
+    )
+    assert MESSAGE_WITHHELD in public
 
 
 def test_scenario_body_above_marker(graded: dict[str, SubmissionResult]) -> None:
