@@ -58,9 +58,9 @@ class FunctionInfo:
     lineno: int
     graded_header: bool  # its cell starts with "# GRADED FUNCTION: <name>"
     stub_empty: bool  # a "# YOUR CODE STARTS HERE ... ENDS HERE" region in it holds no code
-    # When stub_empty: a digest of the body's code (comments and docstring left out), to tell
-    # the release's untouched stub from a body written outside the marked region.
-    skeleton: str = field(default="", compare=False)
+    # When stub_empty: a digest of each statement of the body (comments, layout and docstring
+    # left out), to tell the release's stub from a body written outside the marked region.
+    skeleton: tuple[str, ...] = field(default=(), compare=False)
 
 
 class Unreadable(NamedTuple):
@@ -280,8 +280,8 @@ def _stub_empty(source: str) -> bool:
     return False
 
 
-def _skeleton(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    """A digest of a function's body as code: comments, layout and the docstring left out."""
+def _skeleton(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """A digest of each statement of a function's body: comments, layout, docstring left out."""
     body = node.body
     first = body[0] if body else None
     if (
@@ -291,10 +291,10 @@ def _skeleton(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     ):
         body = body[1:]
     try:
-        dump = "\n".join(ast.dump(statement) for statement in body)
+        dumps = [ast.dump(statement) for statement in body]
     except RecursionError:
-        return ""
-    return hashlib.sha256(dump.encode(errors="replace")).hexdigest()[:32]
+        return ()
+    return tuple(hashlib.sha256(d.encode(errors="replace")).hexdigest()[:24] for d in dumps)
 
 
 def _graded_header(lines: list[str]) -> str | None:
@@ -313,7 +313,7 @@ class _Statement(NamedTuple):
     function: str | None  # the function's name when the statement is a def
     graded: bool
     stub_empty: bool
-    skeleton: str = ""
+    skeleton: tuple[str, ...] = ()
 
 
 class _Analysis(NamedTuple):
@@ -356,7 +356,7 @@ def _analyse_cell(number: int, source: str) -> _Analysis:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             graded = header is not None and header == node.name.lower()
             empty = _stub_empty(text)
-            skeleton = _skeleton(node) if empty else ""
+            skeleton = _skeleton(node) if empty else ()
             kept.append(_Statement(kind, names, text, lineno, node.name, graded, empty, skeleton))
         else:
             kept.append(_Statement(kind, names, text, lineno, None, False, False))

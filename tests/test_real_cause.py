@@ -152,6 +152,11 @@ def test_the_release_stub_is_still_a_stub_and_a_body_above_the_marker_is_not() -
     skeletons = {"cost": release.functions["cost"].skeleton}
     untouched = extract("# only comments differ\n" + STUB.replace('"""The cost."""', "# hi"))
     assert confirm_stubs(untouched, skeletons).functions["cost"].stub_empty
+    # A stub with a line deleted is still a stub; one with a line changed is the student's.
+    deleted = extract(STUB.replace("    m = Y.shape[1]\n", ""))
+    assert confirm_stubs(deleted, skeletons).functions["cost"].stub_empty
+    changed = extract(STUB.replace("Y.shape[1]", "Y.shape[0]"))
+    assert not confirm_stubs(changed, skeletons).functions["cost"].stub_empty
     above = extract(ABOVE)
     assert above.functions["cost"].stub_empty  # the region alone says "empty"
     assert not confirm_stubs(above, skeletons).functions["cost"].stub_empty
@@ -179,7 +184,7 @@ def test_release_skeletons_of_the_planar_release() -> None:
 
 
 def test_a_function_info_compares_without_its_skeleton() -> None:
-    assert FunctionInfo("f", 1, 1, False, True, "abc") == FunctionInfo("f", 1, 1, False, True)
+    assert FunctionInfo("f", 1, 1, False, True, ("ab",)) == FunctionInfo("f", 1, 1, False, True)
 
 
 # --- 3. a notebook of another assignment ------------------------------------------------------
