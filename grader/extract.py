@@ -11,16 +11,24 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from grader.cellsyntax import Scanner, prepare_cell
 from grader.codebudget import MAX_CELL_STATEMENTS, CodeBudget
 from grader.notebook import Cell
 
-__all__ = ["FunctionInfo", "Program", "Unit", "extract_program", "imported_modules"]
+__all__ = [
+    "FunctionInfo",
+    "Program",
+    "Unit",
+    "Unreadable",
+    "extract_program",
+    "imported_modules",
+]
 
 UnitKind = Literal["import", "def", "const"]
 
@@ -50,6 +58,28 @@ class FunctionInfo:
     lineno: int
     graded_header: bool  # its cell starts with "# GRADED FUNCTION: <name>"
     stub_empty: bool  # a "# YOUR CODE STARTS HERE ... ENDS HERE" region in it holds no code
+    # When stub_empty: a digest of each statement of the body (comments, layout and docstring
+    # left out), to tell the release's stub from a body written outside the marked region.
+    skeleton: tuple[str, ...] = field(default=(), compare=False)
+
+
+class Unreadable(NamedTuple):
+    """A top-level definition lost to a syntax error: where, and what the parser said.
+
+    ``text`` is the offending line of the student's own code (stripped, shortened).
+    """
+
+    name: str
+    cell: int
+    line: int  # 0 when the parser gave no line
+    text: str
+    reason: str
+
+    def describe(self) -> str:
+        """``a syntax error in cell 7, line 12: `Z1 = ...)` (unmatched ')')``."""
+        where = f"cell {self.cell}, line {self.line}" if self.line else f"cell {self.cell}"
+        code = f": `{self.text}`" if self.text else ""
+        return f"a syntax error in {where}{code} ({self.reason})"
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,9 @@ class Program:
     functions: dict[str, FunctionInfo]
     warnings: tuple[str, ...] = ()
     future_features: tuple[str, ...] = ()
+    # Top-level definitions that a syntax error hid, by name (the last one of each name), when
+    # no readable definition of that name came after it.
+    unreadable: dict[str, Unreadable] = field(default_factory=dict)
 
 
 # A column-0 line that continues the statement above instead of starting a new one.
@@ -73,6 +106,9 @@ _GRADED_HEADER = re.compile(r"#+\s*GRADED\s+FUNCTION\s*:?\s*([A-Za-z_]\w*)", re.
 _STUB_START = re.compile(r"#+\s*(?:YOUR\s+CODE\s+STARTS?\s+HERE|START\s+CODE\s+HERE)", re.I)
 _STUB_END = re.compile(r"#+\s*(?:YOUR\s+CODE\s+ENDS?\s+HERE|END\s+CODE\s+HERE)", re.I)
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+# A column-0 line that starts a definition: what a chunk that does not parse would have bound.
+_DEFINITION = re.compile(r"(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)")
+_SHOWN_CODE = 120  # characters of an offending line that a message quotes
 
 
 def _parse(text: str, filename: str) -> ast.Module:
@@ -110,23 +146,50 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
-def _parse_cell(number: int, lines: list[str]) -> tuple[list[ast.stmt], str | None]:
-    """Parse a cell; on a syntax error keep the top-level chunks that parse on their own."""
+def _unreadable(
+    number: int, lines: list[str], start: int, end: int, exc: BaseException
+) -> list[Unreadable]:
+    """The definitions a chunk (``lines[start:end]``) that does not parse would have made."""
+    names = [m[1] for line in lines[start:end] if (m := _DEFINITION.match(line))]
+    if not names:
+        return []
+    line, text = 0, ""
+    if isinstance(exc, SyntaxError):
+        reason = exc.msg
+        if exc.lineno and 0 < exc.lineno <= end - start:
+            line = start + exc.lineno
+            text = lines[line - 1].strip()
+            if len(text) > _SHOWN_CODE:
+                text = text[: _SHOWN_CODE - 3] + "..."
+    elif isinstance(exc, (RecursionError, MemoryError)):
+        reason = "the code is nested too deeply to be read"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"[:_SHOWN_CODE]
+    return [Unreadable(name, number, line, text, reason) for name in names]
+
+
+def _parse_cell(
+    number: int, lines: list[str]
+) -> tuple[list[ast.stmt], str | None, tuple[Unreadable, ...]]:
+    """Parse a cell; on a syntax error keep the top-level chunks that parse on their own,
+    and name the definitions of the chunks that do not (each with its own error)."""
     filename = f"<cell {number}>"
     try:
-        return _parse("\n".join(lines), filename).body, None
+        return _parse("\n".join(lines), filename).body, None, ()
     except _PARSE_ERRORS as exc:
         error = _describe_parse_error(number, exc)
     body: list[ast.stmt] = []
+    lost: list[Unreadable] = []
     for start, end in _chunks(lines):
         try:
             chunk = _parse("\n".join(lines[start:end]), filename)
-        except _PARSE_ERRORS:
+        except _PARSE_ERRORS as exc:
+            lost.extend(_unreadable(number, lines, start, end, exc))
             continue
         # Shifted rather than padded with newlines: padding made recovery quadratic in the
         # cell's length (each chunk re-read every line above it).
         body.extend(ast.increment_lineno(chunk, start).body)
-    return body, f"{error}; the definitions in that part of the cell were not graded"
+    return body, f"{error}; the definitions in that part of the cell were not graded", tuple(lost)
 
 
 @functools.lru_cache(maxsize=1)
@@ -217,6 +280,23 @@ def _stub_empty(source: str) -> bool:
     return False
 
 
+def _skeleton(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """A digest of each statement of a function's body: comments, layout, docstring left out."""
+    body = node.body
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        body = body[1:]
+    try:
+        dumps = [ast.dump(statement) for statement in body]
+    except RecursionError:
+        return ()
+    return tuple(hashlib.sha256(d.encode(errors="replace")).hexdigest()[:24] for d in dumps)
+
+
 def _graded_header(lines: list[str]) -> str | None:
     first = next((line.strip() for line in lines if line.strip()), "")
     match = _GRADED_HEADER.fullmatch(first)
@@ -233,19 +313,27 @@ class _Statement(NamedTuple):
     function: str | None  # the function's name when the statement is a def
     graded: bool
     stub_empty: bool
+    skeleton: tuple[str, ...] = ()
+
+
+class _Analysis(NamedTuple):
+    statements: tuple[_Statement, ...]
+    warnings: tuple[str, ...]
+    unreadable: tuple[Unreadable, ...]  # in the cell's order
 
 
 @functools.lru_cache(maxsize=2048)
-def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], tuple[str, ...]]:
-    """The statements a cell keeps and its warnings. Pure, so cached: in a batch most cells
-    (imports, demos, untouched text) are the same in every student's notebook."""
+def _analyse_cell(number: int, source: str) -> _Analysis:
+    """The statements a cell keeps, its warnings and the definitions a syntax error hid.
+    Pure, so cached: in a batch most cells (imports, demos, untouched text) are the same in
+    every student's notebook."""
     lines, warning = prepare_cell(Cell(number, source))
     if warning is not None:
-        return (), (warning,)
+        return _Analysis((), (warning,), ())
     with warnings.catch_warnings():
         # The parser warns about e.g. invalid escape sequences; not the grader's concern.
         warnings.simplefilter("ignore")
-        body, warning = _parse_cell(number, lines)
+        body, warning, lost = _parse_cell(number, lines)
     found: tuple[str, ...] = () if warning is None else (warning,)
     if len(body) > MAX_CELL_STATEMENTS:
         found += (
@@ -267,10 +355,12 @@ def _analyse_cell(number: int, source: str) -> tuple[tuple[_Statement, ...], tup
         lineno, text = _segment(node, lines)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             graded = header is not None and header == node.name.lower()
-            kept.append(_Statement(kind, names, text, lineno, node.name, graded, _stub_empty(text)))
+            empty = _stub_empty(text)
+            skeleton = _skeleton(node) if empty else ()
+            kept.append(_Statement(kind, names, text, lineno, node.name, graded, empty, skeleton))
         else:
             kept.append(_Statement(kind, names, text, lineno, None, False, False))
-    return tuple(kept), found
+    return _Analysis(tuple(kept), found, lost)
 
 
 # Only small cells are cached, so the cache's memory stays bounded (2048 keys of at most 16 Ki
@@ -287,6 +377,7 @@ class _Builder:
         self.functions: dict[str, FunctionInfo] = {}
         self.warnings: list[str] = []
         self.futures: dict[str, None] = {}
+        self.unreadable: dict[str, Unreadable] = {}
         self.budget = CodeBudget()
 
     def add_cell(self, cell: Cell) -> None:
@@ -295,10 +386,12 @@ class _Builder:
             return
         source = admitted.source
         analyse = _analyse_cell if len(source) <= _CACHED_CELL_CHARS else _analyse_uncached
-        statements, found = analyse(cell.number, source)
+        statements, found, lost = analyse(cell.number, source)
         self.budget.spend_statements(len(statements))
         for st in statements:
             self.add_statement(st, cell.number)
+        for hidden in lost:  # only consulted when no readable definition of the name is kept
+            self.unreadable[hidden.name] = hidden
         self.warnings.extend(found)
         if cut is not None:
             self.warnings.append(cut)
@@ -310,8 +403,11 @@ class _Builder:
         self.units.append(Unit(st.kind, st.names, st.source, cell, st.lineno))  # type: ignore[arg-type]
         for name in st.names:  # a later binding of the name shadows an earlier function
             self.functions.pop(name, None)
+            self.unreadable.pop(name, None)
         if st.function is not None:
-            info = FunctionInfo(st.function, cell, st.lineno, st.graded, st.stub_empty)
+            info = FunctionInfo(
+                st.function, cell, st.lineno, st.graded, st.stub_empty, st.skeleton
+            )
             self.functions[st.function] = info
 
     def program(self) -> Program:
@@ -321,6 +417,7 @@ class _Builder:
             functions=self.functions,
             warnings=(*self.warnings, *([] if skipped is None else [skipped])),
             future_features=tuple(self.futures),
+            unreadable={n: u for n, u in self.unreadable.items() if n not in self.functions},
         )
 
 

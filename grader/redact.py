@@ -35,6 +35,12 @@ MESSAGE_WITHHELD = (
 )
 _WHERE = re.compile(r"cell (\d{1,6}), line (\d{1,7})")
 _EXIT_STATUS = re.compile(r" ?\(exit status -?\d+\)")
+# The sandbox's words for a NameError on a global (grader/sandbox/child.py).
+_NO_GLOBAL = re.compile(
+    r"`(\w+)` uses the global name `(\w+)`, which the notebook's definitions do not provide; "
+    r"use only the function's arguments"
+)
+_NAMED_UNREADABLE = 2  # lost definitions a hidden check's NameError names at most
 # Exception classes whose names a student cannot choose: Python's own and numpy's.
 _KNOWN_EXCEPTIONS = frozenset(
     name
@@ -51,14 +57,32 @@ def student_error_message(exc: StudentCodeError, program: Program) -> str:
         program: the submission's program (to tell an empty stub from a real bug).
 
     Returns:
-        A sentence naming the function; a stub hint leads when the function is still a stub.
+        A sentence naming the function; a stub hint leads when the function is still a stub,
+        and a missing function that a syntax error hid is reported as that syntax error.
     """
     message = exc.message
     if exc.kind == "missing":
-        message = (
-            f"no function `{exc.function}` was found in the notebook: define it, with exactly "
-            "this name, in a code cell"
-        )
+        lost = program.unreadable.get(exc.function)
+        if lost is not None:
+            # The student's own line and the parser's words: no hidden input can be in them.
+            message = (
+                f"`{exc.function}` could not be read: {lost.describe()}; fix it, then run the "
+                "cell again"
+            )
+        else:
+            message = (
+                f"no function `{exc.function}` was found in the notebook: define it, with "
+                "exactly this name, in a code cell"
+            )
+    elif exc.kind == "exception" and (match := _NO_GLOBAL.match(message)):
+        lost = program.unreadable.get(match[2])
+        if lost is not None:  # the name is a definition a syntax error hid: that is the cause
+            place = message[match.end() :].strip()  # " (cell 30, line 43)" from the runner
+            place = f" {place}" if place else ""
+            message = (
+                f"`{match[1]}` uses `{match[2]}`{place}, which could not be read: "
+                f"{lost.describe()}"
+            )
     return _with_stub_hint(exc, program, message)
 
 
@@ -80,7 +104,18 @@ def hidden_error_message(exc: StudentCodeError, program: Program) -> str:
     where = safe_where(exc.where, program)
     place = f" ({where})" if where else ""
     if exc.kind == "exception":
-        message = f"`{name}` raised {safe_exception_name(exc.exc_type)}{place}; {MESSAGE_WITHHELD}"
+        cause = ""
+        if exc.exc_type == "NameError" and program.unreadable:
+            # Which name was missing is in the withheld message; the notebook's own syntax
+            # errors are not, and are the likely cause.
+            lost = list(program.unreadable.values())[:_NAMED_UNREADABLE]
+            cause = "; the notebook has definitions that could not be read: " + "; ".join(
+                f"`{u.name}` ({u.describe()})" for u in lost
+            )
+        message = (
+            f"`{name}` raised {safe_exception_name(exc.exc_type)}{place}{cause}; "
+            f"{MESSAGE_WITHHELD}"
+        )
         return _with_stub_hint(exc, program, message)
     if exc.kind == "memory":
         return f"`{name}` exceeded the memory limit{place}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import re
 import time
 import traceback
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from grader.results import CheckResult, Outcome, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
+from grader.stubs import confirm_stubs, release_skeletons
 from grader.testing import CheckFailed, StudentCodeError
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
 _OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
 _INTERNAL_MESSAGE = 300
 INTERNAL_ERROR = "internal error while grading this submission:"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 
 
 class Verdict(NamedTuple):
@@ -176,6 +179,8 @@ class Grader:
             else SimpleNamespace()
         )
         self.max_bytes = DEFAULT_MAX_BYTES
+        # To tell a release's untouched stub from a body written above its marker.
+        self.stub_skeletons = release_skeletons(assignment.release)
         private = [assignment.root, assignment.solution, assignment.mutants]
         self.zygote = Zygote(
             assignment.helpers,
@@ -269,7 +274,7 @@ class Grader:
     def _grade_source(
         self, source: SourceFile, submission_id: str, start: float, checks: Sequence[Check]
     ) -> SubmissionResult:
-        program = extract_program(source.cells)
+        program = confirm_stubs(extract_program(source.cells), self.stub_skeletons)
         submission = SandboxSubmission(self.zygote, program, self.limits)
         warnings = [*source.warnings, *program.warnings]
         try:
@@ -280,7 +285,10 @@ class Grader:
                 load_error = f"the notebook's definitions could not be loaded: {exc}"
             # The machine's missing modules are the instructor's (a run-level warning).
             warnings += [w for w in submission.warnings if not not_students_fault(w, self.missing)]
-            tests = self._run_checks(submission, program, load_error, checks)
+            other = None if load_error else self._other_assignment(source, submission, checks)
+            if other is not None:
+                warnings.append(other.warning)
+            tests = self._run_checks(submission, program, load_error, checks, other)
         finally:
             submission.close()
         return SubmissionResult(
@@ -296,12 +304,25 @@ class Grader:
             tests=tuple(tests),
         )
 
+    def _other_assignment(
+        self, source: SourceFile, submission: SandboxSubmission, checks: Sequence[Check]
+    ) -> _OtherAssignment | None:
+        """Whether the notebook is another assignment's: its metadata names another id and
+        none of the graded functions is in it. Then that is the one thing to say."""
+        named = source.assignment_id
+        if named is None or named == self.assignment.id or not checks:
+            return None
+        if any(submission.has(check.spec.function) for check in checks):
+            return None  # the metadata is wrong (a copied notebook?), the work is here: grade it
+        return _OtherAssignment.of(named, self.assignment.id)
+
     def _run_checks(
         self,
         submission: SandboxSubmission,
         program: Program,
         load_error: str | None,
         checks: Sequence[Check],
+        other: _OtherAssignment | None = None,
     ) -> list[CheckResult]:
         fixtures = {"submission": submission, "reference": self.reference}
         # Every visible check runs before any hidden one, so no child that answers a visible
@@ -313,7 +334,9 @@ class Grader:
         results: dict[int, CheckResult] = {}
         for index in order:
             submission.seed = index
-            results[index] = self._run_one(checks[index], submission, program, load_error, fixtures)
+            results[index] = self._run_one(
+                checks[index], submission, program, load_error, fixtures, other
+            )
         return [results[index] for index in range(len(checks))]
 
     def _run_one(
@@ -323,10 +346,13 @@ class Grader:
         program: Program,
         load_error: str | None,
         fixtures: dict[str, Any],
+        other: _OtherAssignment | None = None,
     ) -> CheckResult:
         t0 = time.perf_counter()
         if load_error is not None:
             verdict = Verdict("error", load_error, load_error)
+        elif other is not None:
+            verdict = Verdict("missing", other.message, other.message)
         elif not submission.has(check.spec.function):
             missing = StudentCodeError(check.spec.function, "missing", "")
             text = student_error_message(missing, program)
@@ -352,6 +378,25 @@ class Grader:
             output=submission.take_output(),
             public_message=verdict.public_message if hidden else None,
             check_bug=verdict.check_bug,
+        )
+
+
+class _OtherAssignment(NamedTuple):
+    """The one thing to say about a notebook of another assignment: once as a warning, and
+    shortly in each check (which all find nothing)."""
+
+    warning: str
+    message: str
+
+    @classmethod
+    def of(cls, named: str, graded: str) -> _OtherAssignment:
+        # The metadata is the student's file: quote a plain id as is, anything else escaped.
+        shown = named if _PLAIN_ID.fullmatch(named) else ascii(named[:80])
+        return cls(
+            f"this notebook belongs to assignment '{shown}' (its metadata says so), not to "
+            f"'{graded}', and none of the functions graded here is in it: was the right "
+            "notebook submitted?",
+            f"not graded: this notebook belongs to assignment '{shown}', not '{graded}'",
         )
 
 
