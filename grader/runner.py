@@ -270,7 +270,9 @@ class Grader:
         self, source: SourceFile, submission_id: str, start: float, checks: Sequence[Check]
     ) -> SubmissionResult:
         program = extract_program(source.cells)
-        submission = SandboxSubmission(self.zygote, program, self.limits)
+        submission = SandboxSubmission(
+            self.zygote, program, self.limits, numpy=self.assignment.numpy
+        )
         warnings = [*source.warnings, *program.warnings]
         try:
             try:
@@ -281,6 +283,7 @@ class Grader:
             # The machine's missing modules are the instructor's (a run-level warning).
             warnings += [w for w in submission.warnings if not not_students_fault(w, self.missing)]
             tests = self._run_checks(submission, program, load_error, checks)
+            warnings += submission.alias_warnings  # numpy 1 aliases, used at load or call time
         finally:
             submission.close()
         return SubmissionResult(

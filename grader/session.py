@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.extract import Program
+from grader.redact import safe_where
+from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
 from grader.testing import FailureKind, Signature, StudentCodeError
@@ -61,8 +63,13 @@ def _signature(sig: object) -> Signature | None:
 class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
-    def __init__(self, zygote: Zygote, program: Program, limits: Limits) -> None:
+    def __init__(
+        self, zygote: Zygote, program: Program, limits: Limits, numpy: str = "2"
+    ) -> None:
         self._zygote = zygote
+        self._program = program
+        self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
+        self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
         self._units = [[u.kind, u.source, u.cell, u.lineno, list(u.names)] for u in program.units]
         self._limits = limits
         self._child: ChildProcess | None = None
@@ -73,13 +80,35 @@ class SandboxSubmission:
         self._timed_out: dict[str, str] = {}
         self.warnings: list[str] = []
 
+    @property
+    def alias_warnings(self) -> list[str]:
+        """One warning per numpy 1 alias the program used so far (courses on numpy 1)."""
+        return [npcompat.alias_warning(name, where) for name, where in self._aliases.items()]
+
+    def _read_aliases(self, reply: dict[str, Any]) -> None:
+        # Student code can forge this list: keep only known aliases and real notebook lines,
+        # and write the words here, so nothing the child chose reaches the student as text.
+        uses = reply.get("numpy_aliases")
+        if self._numpy != "1" or not isinstance(uses, list):
+            return
+        for use in uses[: len(npcompat.ALIASES)]:
+            if not (isinstance(use, list) and len(use) == 3):
+                continue
+            name, cell, line = use
+            if name not in npcompat.ALIASES or name in self._aliases:
+                continue
+            where = ""
+            if type(cell) is int and type(line) is int:
+                where = safe_where(f"cell {cell}, line {line}", self._program)
+            self._aliases[name] = where
+
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Fork a child and load the program; raises LoadFailure if that cannot be done."""
         child = self._zygote.spawn(self._limits)
         try:
             reply = child.request(
-                {"op": "load", "units": self._units},
+                {"op": "load", "units": self._units, "numpy": self._numpy},
                 self._limits.load_timeout_s,
                 self._limits.result_bytes,
             )
@@ -92,6 +121,7 @@ class SandboxSubmission:
             message = _text(reply, "message") or f"status {_text(reply, 'status', 40)}"
             raise LoadFailure(f"the sandbox could not report the definitions: {message}")
         self._child = child
+        self._read_aliases(reply)
         if not self.signatures:
             self._read_load_reply(reply)
 
@@ -175,6 +205,7 @@ class SandboxSubmission:
                 self._timed_out[name] = message
             raise StudentCodeError(name, kind, message) from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
+        self._read_aliases(reply)
         status = reply["status"]
         if status == "ok":
             return reply.get("value")
