@@ -199,7 +199,9 @@ def _numpy_compat(data: dict[str, Any]) -> str:
     """``[compat] numpy``: the numpy major version the notebooks were written for."""
     raw = data.get("compat", {})
     if not isinstance(raw, dict):
-        raise AssignmentError('assignment.toml: [compat] must be a table, like [compat] numpy = "1"')
+        raise AssignmentError(
+            'assignment.toml: [compat] must be a table, like [compat] numpy = "1"'
+        )
     unknown = sorted(set(raw) - {"numpy"})
     if unknown:
         raise AssignmentError(

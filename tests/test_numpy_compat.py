@@ -101,7 +101,7 @@ def test_each_alias_resolves_to_what_numpy_2_spells_instead(fake_numpy: types.Mo
     assert np.float_ is numpy.float64 and np.complex_ is numpy.complex128
     assert np.product is numpy.prod and np.cumproduct is numpy.cumprod
     assert np.alltrue is numpy.all and np.round_ is numpy.round
-    assert numpy.isnan(np.NaN) and np.Inf == numpy.inf and np.NINF == -numpy.inf
+    assert numpy.isnan(np.NaN) and np.Inf == numpy.inf and -numpy.inf == np.NINF
     assert np.asfarray([1, 2]).dtype == numpy.float64
     assert np.in1d([[1, 5], [2, 7]], [5, 7]).tolist() == [False, True, False, True]
     assert set(npcompat.ALIASES) <= {n for n in npcompat.ALIASES if hasattr(np, n)}

@@ -15,7 +15,6 @@ names each alias once, and what numpy 2 spells instead.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any
 
@@ -71,8 +70,8 @@ ALIASES: dict[str, str] = {
 _MAX_USES = len(ALIASES)
 
 
-def _values(np: ModuleType) -> dict[str, Callable[[], Any]]:
-    """How each alias resolves in a child, under the numpy it has (built lazily)."""
+def _values(np: ModuleType) -> dict[str, Any]:
+    """What each alias resolves to in a child, under the numpy it has."""
 
     def asfarray(a: Any, dtype: Any = np.float64) -> Any:
         dtype = np.dtype(dtype)
@@ -89,13 +88,11 @@ def _values(np: ModuleType) -> dict[str, Callable[[], Any]]:
     numbers = {"NaN": np.nan, "Inf": np.inf, "Infinity": np.inf, "infty": np.inf,
                "PINF": np.inf, "NINF": -np.inf, "PZERO": 0.0, "NZERO": -0.0}
     functions = {"asfarray": asfarray, "in1d": in1d, "msort": msort}
-    out: dict[str, Callable[[], Any]] = {}
-    for name, value in {**builtin, **numbers, **functions}.items():
-        out[name] = lambda value=value: value
+    out: dict[str, Any] = {**builtin, **numbers, **functions}
     for name, spelled in ALIASES.items():
-        if name not in out:
-            attr = spelled.removeprefix("np.")
-            out[name] = lambda attr=attr: getattr(np, attr)
+        value = getattr(np, spelled.removeprefix("np."), None) if name not in out else None
+        if value is not None:
+            out[name] = value
     return out
 
 
@@ -125,13 +122,12 @@ def install(np: ModuleType) -> None:
     original = vars(np).get("__getattr__")
 
     def __getattr__(name: str) -> Any:
-        make = values.get(name)
-        if make is None:
+        if name not in values:
             if original is None:
                 raise AttributeError(f"module 'numpy' has no attribute '{name}'")
             return original(name)
         _record(name, sys._getframe(1))
-        return make()
+        return values[name]
 
     np.__getattr__ = __getattr__  # type: ignore[method-assign]
 
