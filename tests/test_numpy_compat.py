@@ -18,10 +18,12 @@ import nbformat
 import numpy
 import pytest
 
+from grader._toml import tomllib
 from grader.assignment import Assignment, load_assignment
 from grader.errors import AssignmentError
 from grader.runner import Grader
 from grader.sandbox import npcompat
+from grader.student_bundle import student_toml
 
 REPO = Path(__file__).resolve().parents[1]
 PLANAR = REPO / "assignments" / "planar_data_classification"
@@ -82,6 +84,12 @@ def test_a_bad_compat_table_is_a_clear_assignment_error(
     with pytest.raises(AssignmentError) as info:
         load_assignment(root)
     assert words in str(info.value)
+
+
+def test_the_student_bundle_keeps_the_numpy_the_course_targets() -> None:
+    # A student's own `grader check` must accept np.int where the course's grade does.
+    text, _ = student_toml(load_assignment(PLANAR))
+    assert tomllib.loads(text)["compat"] == {"numpy": "1"}
 
 
 # -- in the child's numpy ------------------------------------------------------------------------

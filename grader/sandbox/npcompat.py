@@ -83,10 +83,25 @@ def _values(np: ModuleType) -> dict[str, Any]:
     def msort(a: Any) -> Any:
         return np.sort(a, axis=0)
 
-    builtin = {"int": int, "float": float, "complex": complex, "object": object, "str": str,
-               "unicode": str, "issubclass_": issubclass}
-    numbers = {"NaN": np.nan, "Inf": np.inf, "Infinity": np.inf, "infty": np.inf,
-               "PINF": np.inf, "NINF": -np.inf, "PZERO": 0.0, "NZERO": -0.0}
+    builtin = {
+        "int": int,
+        "float": float,
+        "complex": complex,
+        "object": object,
+        "str": str,
+        "unicode": str,
+        "issubclass_": issubclass,
+    }
+    numbers = {
+        "NaN": np.nan,
+        "Inf": np.inf,
+        "Infinity": np.inf,
+        "infty": np.inf,
+        "PINF": np.inf,
+        "NINF": -np.inf,
+        "PZERO": 0.0,
+        "NZERO": -0.0,
+    }
     functions = {"asfarray": asfarray, "in1d": in1d, "msort": msort}
     out: dict[str, Any] = {**builtin, **numbers, **functions}
     for name, spelled in ALIASES.items():

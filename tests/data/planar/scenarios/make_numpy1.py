@@ -17,7 +17,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 
-CELL = '''
+CELL = """
 from numpy import float_
 
 def layer_sizes(X, Y):
@@ -32,7 +32,7 @@ def compute_cost(A2, Y):
     cost = float_(np.squeeze(-np.sum(logprobs) / m))
     assert cost != np.NaN
     return cost
-'''
+"""
 
 
 def main() -> None:
