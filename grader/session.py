@@ -10,6 +10,7 @@ loop costs one time limit per function, not one per check.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -60,6 +61,26 @@ def _signature(sig: object) -> Signature | None:
     return Signature(positional, required, varargs)
 
 
+def _written_at(name: str, cell: object, line: object, program: Program) -> str | None:
+    """Where the notebook writes alias ``name``: ``"cell 3, line 7"``, ``""`` if not there.
+
+    None when the notebook's source never writes the name: then the child's report is not
+    believed at all. So forged reports can choose only among aliases, and lines, that the
+    notebook really writes, which leaves no room to spell out a hidden check's inputs.
+    """
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    if not any(word.search(unit.source) for unit in program.units):
+        return None
+    if type(cell) is not int or type(line) is not int:
+        return ""
+    where = safe_where(f"cell {cell}, line {line}", program)
+    for unit in program.units if where else ():
+        lines = unit.source.splitlines()
+        if unit.cell == cell and 0 <= line - unit.lineno < len(lines):
+            return where if word.search(lines[line - unit.lineno]) else ""
+    return ""
+
+
 class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
@@ -97,10 +118,9 @@ class SandboxSubmission:
             name, cell, line = use
             if name not in npcompat.ALIASES or name in self._aliases:
                 continue
-            where = ""
-            if type(cell) is int and type(line) is int:
-                where = safe_where(f"cell {cell}, line {line}", self._program)
-            self._aliases[name] = where
+            where = _written_at(name, cell, line, self._program)
+            if where is not None:
+                self._aliases[name] = where
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

@@ -167,7 +167,9 @@ import numpy as np
 def layer_sizes(X, Y):
     record = sys.modules["grader.sandbox.npcompat"]._USES
     record["secret " + repr(X.shape)] = (1, 1)
-    record["int"] = (99, 12345)
+    record["int"] = (99, 12345) if X.shape[0] > 2 else (CELL, 1)
+    record["float"] = (CELL, 1)
+    record["prod" + "uct"] = (CELL, 5)
     return (X.shape[0], 4, Y.shape[0])
 """
 
@@ -176,10 +178,14 @@ def test_forged_alias_records_put_no_words_of_the_students_in_feedback(
     planar: Grader, tmp_path: Path
 ) -> None:
     nb = nbformat.read(SOLUTION, 4)
-    nb.cells.append(nbformat.v4.new_code_cell(FORGER.strip() + "\n"))
+    cell = str(len(nb.cells) + 1)  # the forger's own cell; its line 1 is `import sys`
+    nb.cells.append(nbformat.v4.new_code_cell(FORGER.strip().replace("CELL", cell) + "\n"))
     path = tmp_path / "forger.ipynb"
     nbformat.write(nb, path)
     result = planar.grade_path(path, "forger")
     assert not any("secret" in w for w in result.warnings)
-    # a known alias may be claimed, but not at a place that is not in the notebook
-    assert _alias_warnings(result.warnings) == [npcompat.alias_warning("int", "")]
+    # A known alias the notebook writes may be claimed, but not at a place that is not in
+    # the notebook or that does not write it; an alias it never writes is not believed.
+    assert sorted(_alias_warnings(result.warnings)) == sorted(
+        [npcompat.alias_warning("int", ""), npcompat.alias_warning("float", "")]
+    )
