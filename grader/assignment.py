@@ -13,6 +13,7 @@ from grader.errors import AssignmentError, AssignmentNotFound, UsageError
 from grader.installed import ASSIGNMENT_ID, bundled_assignments
 from grader.results import Visibility
 from grader.sandbox.limits import Limits
+from grader.sandbox.npcompat import NUMPY_VERSIONS
 from grader.testing import HINT_LEVELS, CheckSpec, HintLevel, checks_in
 
 __all__ = ["Assignment", "Check", "load_assignment", "resolve_assignment"]
@@ -52,6 +53,9 @@ class Assignment:
     # "property" (what fails, where to look) or "formula" (the whole formula).
     hints: HintLevel = "property"
     requires: tuple[str, ...] = ()  # modules the notebooks and helpers need (the machine's job)
+    # The numpy major version the course was written for ([compat] numpy): with "1", the
+    # aliases numpy 2 removed (np.int, np.float_, np.product...) work, each use a warning.
+    numpy: str = "2"
 
     @property
     def max_score(self) -> float:
@@ -191,6 +195,30 @@ def _hints(data: dict[str, Any]) -> HintLevel:
     )
 
 
+def _numpy_compat(data: dict[str, Any]) -> str:
+    """``[compat] numpy``: the numpy major version the notebooks were written for."""
+    raw = data.get("compat", {})
+    if not isinstance(raw, dict):
+        raise AssignmentError(
+            'assignment.toml: [compat] must be a table, like [compat] numpy = "1"'
+        )
+    unknown = sorted(set(raw) - {"numpy"})
+    if unknown:
+        raise AssignmentError(
+            f"assignment.toml: [compat] has unknown key {unknown[0]!r} (only 'numpy' is known: "
+            'the numpy the course was written for, "1" or "2")'
+        )
+    value = raw.get("numpy", "2")
+    if value not in NUMPY_VERSIONS:
+        allowed = " or ".join(f'"{v}"' for v in NUMPY_VERSIONS)
+        raise AssignmentError(
+            f"assignment.toml: [compat] numpy must be {allowed} (the numpy major version the "
+            f"course was written for; with \"1\", numpy 1's removed aliases like np.int work), "
+            f"not {value!r}"
+        )
+    return str(value)
+
+
 def load_assignment(name: str | Path) -> Assignment:
     """Load and validate an assignment folder (or id). Raises AssignmentError."""
     root = resolve_assignment(name)
@@ -228,6 +256,7 @@ def load_assignment(name: str | Path) -> Assignment:
         limits=_limits(data),
         hints=_hints(data),
         requires=_requires(data),
+        numpy=_numpy_compat(data),
     )
 
 

@@ -275,7 +275,9 @@ class Grader:
         self, source: SourceFile, submission_id: str, start: float, checks: Sequence[Check]
     ) -> SubmissionResult:
         program = confirm_stubs(extract_program(source.cells), self.stub_skeletons)
-        submission = SandboxSubmission(self.zygote, program, self.limits)
+        submission = SandboxSubmission(
+            self.zygote, program, self.limits, numpy=self.assignment.numpy
+        )
         warnings = [*source.warnings, *program.warnings]
         try:
             try:
@@ -289,6 +291,7 @@ class Grader:
             if other is not None:
                 warnings.append(other.warning)
             tests = self._run_checks(submission, program, load_error, checks, other)
+            warnings += submission.alias_warnings  # numpy 1 aliases, used at load or call time
         finally:
             submission.close()
         return SubmissionResult(

@@ -10,11 +10,14 @@ loop costs one time limit per function, not one per check.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 from grader.extract import Program
+from grader.redact import safe_where
+from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
 from grader.testing import FailureKind, Signature, StudentCodeError
@@ -58,11 +61,36 @@ def _signature(sig: object) -> Signature | None:
     return Signature(positional, required, varargs)
 
 
+def _written_at(name: str, cell: object, line: object, program: Program) -> str | None:
+    """Where the notebook writes alias ``name``: ``"cell 3, line 7"``, ``""`` if not there.
+
+    None when the notebook's source never writes the name: then the child's report is not
+    believed at all. So forged reports can choose only among aliases, and lines, that the
+    notebook really writes, which leaves no room to spell out a hidden check's inputs.
+    """
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    if not any(word.search(unit.source) for unit in program.units):
+        return None
+    if type(cell) is not int or type(line) is not int:
+        return ""
+    where = safe_where(f"cell {cell}, line {line}", program)
+    for unit in program.units if where else ():
+        lines = unit.source.splitlines()
+        if unit.cell == cell and 0 <= line - unit.lineno < len(lines):
+            return where if word.search(lines[line - unit.lineno]) else ""
+    return ""
+
+
 class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
-    def __init__(self, zygote: Zygote, program: Program, limits: Limits) -> None:
+    def __init__(
+        self, zygote: Zygote, program: Program, limits: Limits, numpy: str = "2"
+    ) -> None:
         self._zygote = zygote
+        self._program = program
+        self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
+        self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
         self._units = [[u.kind, u.source, u.cell, u.lineno, list(u.names)] for u in program.units]
         self._limits = limits
         self._child: ChildProcess | None = None
@@ -73,13 +101,34 @@ class SandboxSubmission:
         self._timed_out: dict[str, str] = {}
         self.warnings: list[str] = []
 
+    @property
+    def alias_warnings(self) -> list[str]:
+        """One warning per numpy 1 alias the program used so far (courses on numpy 1)."""
+        return [npcompat.alias_warning(name, where) for name, where in self._aliases.items()]
+
+    def _read_aliases(self, reply: dict[str, Any]) -> None:
+        # Student code can forge this list: keep only known aliases and real notebook lines,
+        # and write the words here, so nothing the child chose reaches the student as text.
+        uses = reply.get("numpy_aliases")
+        if self._numpy != "1" or not isinstance(uses, list):
+            return
+        for use in uses[: len(npcompat.ALIASES)]:
+            if not (isinstance(use, list) and len(use) == 3):
+                continue
+            name, cell, line = use
+            if name not in npcompat.ALIASES or name in self._aliases:
+                continue
+            where = _written_at(name, cell, line, self._program)
+            if where is not None:
+                self._aliases[name] = where
+
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Fork a child and load the program; raises LoadFailure if that cannot be done."""
         child = self._zygote.spawn(self._limits)
         try:
             reply = child.request(
-                {"op": "load", "units": self._units},
+                {"op": "load", "units": self._units, "numpy": self._numpy},
                 self._limits.load_timeout_s,
                 self._limits.result_bytes,
             )
@@ -92,6 +141,7 @@ class SandboxSubmission:
             message = _text(reply, "message") or f"status {_text(reply, 'status', 40)}"
             raise LoadFailure(f"the sandbox could not report the definitions: {message}")
         self._child = child
+        self._read_aliases(reply)
         if not self.signatures:
             self._read_load_reply(reply)
 
@@ -175,6 +225,7 @@ class SandboxSubmission:
                 self._timed_out[name] = message
             raise StudentCodeError(name, kind, message) from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
+        self._read_aliases(reply)
         status = reply["status"]
         if status == "ok":
             return reply.get("value")

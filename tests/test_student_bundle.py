@@ -41,7 +41,9 @@ PUBLIC_FILES = {
     PLANAR: {"planar_utils.py", "tests/public.py", f"{PLANAR}.ipynb"},
     "deep_initialization": {"init_utils.py", "tests/public.py", "deep_initialization.ipynb"},
 }
-STUDENT_KEYS = {"id", "title", "release", "helpers", "public_tests", "functions", "limits"}
+STUDENT_KEYS = {
+    "id", "title", "release", "helpers", "public_tests", "functions", "limits", "compat"
+}
 
 
 def fake_grader_wheel(folder: Path) -> Path:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.sandbox import confine, isolation, wire
+from grader.sandbox import confine, isolation, npcompat, wire
 
 __all__ = ["run_child"]
 
@@ -153,10 +153,21 @@ class _Server:
         self.output = CappedOutput(int(limits["output_chars"]))
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         self.max_bytes = int(limits["result_mb"]) * 1024 * 1024
+        self.numpy_aliases = False
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        response = self._handle(request)
+        if self.numpy_aliases:
+            # Uses at call time count too: every reply carries them all (a few at most).
+            response["numpy_aliases"] = npcompat.uses()
+        return response
+
+    def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "load":
+            if request.get("numpy") == "1" and not self.numpy_aliases:
+                npcompat.install(np)  # before the program: its imports and top level use them
+                self.numpy_aliases = True
             warnings = load_program(request["units"], self.namespace)
             return {"status": "ok", "warnings": warnings, "functions": _functions(self.namespace)}
         if op == "call":
