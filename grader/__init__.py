@@ -31,6 +31,9 @@ _EXPORTS = {
     "check_notebook": "grader.local_check",
     "verify_assignment": "grader.verify",
     "export_gradescope": "grader.export",
+    "export_student": "grader.student_bundle",
+    "write_skeleton": "grader.scaffold",
+    "find_assignments": "grader.listing",
     "make_release": "grader.release",
     "read_submission": "grader.notebook",
     "extract_program": "grader.extract",
@@ -59,7 +62,9 @@ __all__ = [
     "__version__",
     "check_notebook",
     "export_gradescope",
+    "export_student",
     "extract_program",
+    "find_assignments",
     "grade_submissions",
     "load_assignment",
     "make_release",
@@ -67,6 +72,7 @@ __all__ = [
     "read_submission",
     "run_batch",
     "verify_assignment",
+    "write_skeleton",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -81,11 +87,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from grader.export import export_gradescope
     from grader.extract import extract_program
+    from grader.listing import find_assignments
     from grader.local_check import check_notebook
     from grader.notebook import read_submission
     from grader.release import make_release
     from grader.results import CheckResult, GradingRun, SubmissionResult
     from grader.runner import Grader
+    from grader.scaffold import write_skeleton
+    from grader.student_bundle import export_student
     from grader.verify import verify_assignment
 
 

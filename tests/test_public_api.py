@@ -12,7 +12,7 @@ EXPECTED = {
     "grade_submissions", "plan_submissions", "run_batch", "check_notebook", "verify_assignment",
     "export_gradescope", "make_release", "read_submission", "extract_program", "CheckResult",
     "GradingRun", "SubmissionResult", "AssignmentError", "GraderError", "InvalidSubmission",
-    "SandboxError", "UsageError",
+    "SandboxError", "UsageError", "export_student", "write_skeleton", "find_assignments",
 }
 
 
