@@ -32,8 +32,9 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.cache import ResultCache, assignment_fingerprint, cache_key, file_sha256, relabel
 from grader.codehash import grader_code_fingerprint
+from grader.internal_error import INTERNAL_ERROR, grader_cannot_go_on, internal_error_result
 from grader.results import AssignmentInfo, GradingRun, SubmissionResult
-from grader.runner import INTERNAL_ERROR, Grader, grader_cannot_go_on, internal_error_result
+from grader.runner import Grader
 from grader.sandbox.host import Zygote
 
 __all__ = [

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.errors import bounded_message
+
 __all__ = ["CheckBug", "find_check_bug"]
 
 _ALWAYS = (NameError, ImportError, SyntaxError)
@@ -92,12 +94,7 @@ def find_check_bug(
         filename = frame.f_code.co_filename
         if filename == check_file or (root is not None and _under(filename, root)):
             where, line = filename, lineno
-    try:
-        message = str(exc)
-    except Exception:
-        message = "(the error's message could not be formatted)"
-    if len(message) > _MESSAGE:
-        message = message[:_MESSAGE] + "..."
+    message = bounded_message(exc, _MESSAGE)
     return CheckBug(type(exc).__name__, message, _shown(where, root), line)
 
 

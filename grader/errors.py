@@ -20,6 +20,7 @@ __all__ = [
     "InvalidSubmission",
     "SandboxError",
     "UsageError",
+    "bounded_message",
 ]
 
 
@@ -52,3 +53,12 @@ class InvalidSubmission(GraderError):
 
 class SandboxError(GraderError):
     """The sandbox could not be started, or lacks isolation that ``--strict`` requires."""
+
+
+def bounded_message(exc: BaseException, limit: int) -> str:
+    """``str(exc)`` cut to ``limit`` characters; a message that cannot be formatted says so."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "(the error's message could not be formatted)"
+    return message[:limit] + "..." if len(message) > limit else message

@@ -11,31 +11,34 @@ import inspect
 import os
 import re
 import time
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from grader.assignment import Assignment, Check
-from grader.checkbug import CheckBug, find_check_bug
 from grader.collect import collect
 from grader.environment import missing_requirements, not_students_fault, requirement_warning
-from grader.errors import GraderError, InvalidSubmission
+from grader.errors import InvalidSubmission
 from grader.extract import Program, extract_program, imported_modules
 from grader.files import open_regular
 from grader.ids import submission_id_for
+from grader.internal_error import (
+    INTERNAL_ERROR,
+    grader_cannot_go_on,
+    internal_error_result,
+    invalid_result,
+)
+from grader.judge import Verdict, judge, run_check
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
-from grader.redact import hidden_error_message, student_error_message
+from grader.redact import student_error_message
 from grader.reference import load_reference
-from grader.results import CheckResult, Outcome, SubmissionResult
+from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
 from grader.stubs import confirm_stubs, release_skeletons
-from grader.testing import CheckFailed, StudentCodeError
+from grader.testing import StudentCodeError
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -50,106 +53,7 @@ __all__ = [
     "submission_id_for",
 ]
 
-_OUTCOME_BY_KIND: dict[str, Outcome] = {"timeout": "timeout", "missing": "missing"}
-_INTERNAL_MESSAGE = 300
-INTERNAL_ERROR = "internal error while grading this submission:"
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
-
-
-class Verdict(NamedTuple):
-    """One check's outcome, its full message, and the message a student may see if hidden.
-
-    ``check_bug`` is set when the check's own code failed (see :mod:`grader.checkbug`): the
-    outcome is then "error", and the submission is not charged for it.
-    """
-
-    outcome: Outcome
-    message: str
-    public_message: str
-    check_bug: str | None = None
-
-
-def _rng_for(check_id: str) -> np.random.Generator:
-    seed = int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:8], "little")
-    return np.random.default_rng(seed)
-
-
-def judge(
-    check: Check,
-    fixtures: dict[str, Any],
-    program: Program,
-    *,
-    root: Path | None = None,
-    hints: str = "property",
-) -> Verdict:
-    """Run one check with the fixtures it asks for; never raises.
-
-    ``public_message`` leaves out what the student's code chose (see :mod:`grader.redact`);
-    reports show it instead of ``message`` when the check is hidden. ``hints`` is the
-    assignment's hint level: with ``"formula"`` a hidden check's public message keeps the
-    formulas its author tagged (``grader.testing.Hint``); with ``"property"`` it says what
-    fails and where to look. ``root`` (the assignment's folder) names a check bug's file.
-    """
-    wanted = inspect.signature(check.spec.func).parameters
-    kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
-    if "rng" in wanted:
-        kwargs["rng"] = _rng_for(check.id)
-    try:
-        # Reference computations on a wrong submission's values may overflow (e.g. exp of
-        # huge weights); numpy must not turn that into warnings, or errors under -W error.
-        with np.errstate(all="ignore"):
-            check.spec.func(**kwargs)
-    except StudentCodeError as exc:
-        outcome = _OUTCOME_BY_KIND.get(exc.kind, "error")
-        return Verdict(
-            outcome, student_error_message(exc, program), hidden_error_message(exc, program)
-        )
-    except AssertionError as exc:
-        text = str(exc).strip() or "the result is not correct (this check gives no details)"
-        public = exc.public_at(hints) if isinstance(exc, CheckFailed) else None
-        if public is not None and not public.strip():
-            public = "the result is not correct (this hidden check gives no details)"
-        return Verdict("failed", text, text if public is None else public.strip())
-    except Exception as exc:
-        bug = find_check_bug(exc, check.spec.func, root)
-        if bug is not None:
-            return _check_bug_verdict(bug)
-        # A check that could not use the student's value.
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        # The exception's text may quote the student's value; its class is the grader's.
-        return Verdict(
-            "error",
-            f"the returned value could not be checked ({detail})",
-            f"the returned value could not be checked ({type(exc).__name__})",
-        )
-    return Verdict("passed", "", "")
-
-
-def _check_bug_verdict(bug: CheckBug) -> Verdict:
-    """A bug in the assignment's own check: say so, and where, and do not charge the student.
-
-    The public message names the exception's class and the check's place, never its message
-    (which the grader wrote, but keep a student's report to the grader's fixed words).
-    """
-    tail = (
-        "not in the submission: the submission keeps this check's points; please report it to "
-        "the course staff, who should fix the check and regrade"
-    )
-    return Verdict(
-        "error",
-        f"this check has a bug in its own code ({bug.exc_type}: {bug.message}, at {bug.place}), "
-        f"{tail}",
-        f"this check has a bug in its own code ({bug.exc_type} at {bug.place}), {tail}",
-        bug.describe(),
-    )
-
-
-def run_check(
-    check: Check, fixtures: dict[str, Any], program: Program
-) -> tuple[Outcome, str]:
-    """Run one check with the fixtures it asks for; never raises. (outcome, full message)."""
-    verdict = judge(check, fixtures, program)
-    return verdict.outcome, verdict.message
 
 
 class Grader:
@@ -401,68 +305,6 @@ class _OtherAssignment(NamedTuple):
             "notebook submitted?",
             f"not graded: this notebook belongs to assignment '{shown}', not '{graded}'",
         )
-
-
-def grader_cannot_go_on(exc: BaseException) -> bool:
-    """True for errors that stop grading altogether (the sandbox or the assignment broke),
-    which no submission's result can stand for; a bad submission or a bug does not."""
-    return isinstance(exc, GraderError) and not isinstance(exc, InvalidSubmission)
-
-
-def internal_error_result(
-    exc: BaseException,
-    submission_id: str,
-    path: str,
-    sha256: str,
-    max_score: float,
-    start: float,
-) -> SubmissionResult:
-    """The result of a submission whose grading hit a bug of the grader's own: invalid, 0."""
-    return invalid_result(
-        submission_id, path, sha256, internal_error_text(exc), max_score, start
-    )
-
-
-def invalid_result(
-    submission_id: str,
-    path: str | Path,
-    sha256: str,
-    error: str,
-    max_score: float,
-    start: float,
-) -> SubmissionResult:
-    """A submission that could not be graded at all: invalid, 0, with the reason."""
-    return SubmissionResult(
-        id=submission_id,
-        path=str(path),
-        sha256=str(sha256),
-        status="invalid",
-        error=error,
-        score=0.0,
-        max_score=max_score,
-        duration_s=time.perf_counter() - start,
-    )
-
-
-def internal_error_text(exc: BaseException) -> str:
-    """What an instructor reads about a grader bug: its type, message and innermost place.
-
-    Only the file name and line of the grader's frame are named, never a path or source.
-    """
-    try:
-        message = str(exc)
-    except Exception:
-        message = "(the error's message could not be formatted)"
-    if len(message) > _INTERNAL_MESSAGE:
-        message = message[:_INTERNAL_MESSAGE] + "..."
-    where = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        where = f" (at {Path(frame.f_code.co_filename).name}:{lineno})"
-    return (
-        f"{INTERNAL_ERROR} {type(exc).__name__}: {message}"
-        f"{where}. This is a bug in the grader, not in the submission: please report it "
-        "(with the submission) to the course staff; the other submissions are not affected"
-    )
 
 
 def _notebook_imports(assignment: Assignment) -> list[str]:
