@@ -27,6 +27,7 @@ from grader.errors import SandboxError
 from grader.sandbox import memcg, runtime, wire
 from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
+from grader.sandbox.sandboxenv import clean_env
 
 __all__ = ["ChildFailure", "ChildProcess", "Zygote", "describe_status"]
 
@@ -37,17 +38,7 @@ _BOOT = (
     f"import os, sys; sys.path.insert(0, os.path.join(os.getcwd(), {runtime.RUNTIME_DIR!r})); "
     "from grader.sandbox.zygote import main; main()"
 )
-# Parallelism belongs to the batch, not to numpy; a BLAS thread pool alive at fork time can
-# deadlock the child.
-_THREAD_VARS = (
-    "OPENBLAS_NUM_THREADS",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-)
 _UID_FIRST, _UID_SLOTS, _UID_SPAN = 2_000_000_000, 20_000, 10_000
-_PASSED_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
 
 
 class ChildFailure(Exception):
@@ -84,33 +75,6 @@ def describe_status(status: int | None, oom: bool = False) -> tuple[str, str]:
     if sig == signal.SIGXFSZ:
         return "crash", "exceeded the file size limit (SIGXFSZ)"
     return "crash", f"crashed ({name})"
-
-
-def _clean_env(workdir: str) -> dict[str, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir}
-    env.update({var: "1" for var in _THREAD_VARS})
-    env.update({k: os.environ[k] for k in _PASSED_VARS if k in os.environ})
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # No display in a sandbox: plotting libraries must pick a file-only backend at import.
-    env["MPLBACKEND"] = "Agg"
-    cache = _matplotlib_cache()
-    if cache is not None:
-        # matplotlib builds a font cache on first import (~300 ms). HOME is the zygote's
-        # throwaway folder, so without this every zygote would build it again. The zygote
-        # imports matplotlib before any child exists; children never write there.
-        env["MPLCONFIGDIR"] = cache
-    return env
-
-
-def _matplotlib_cache() -> str | None:
-    """A per-user folder for matplotlib's caches (``$XDG_CACHE_HOME/grader/matplotlib``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "grader", "matplotlib")
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return path if os.access(path, os.W_OK) else None
 
 
 class ChildProcess:
@@ -305,7 +269,7 @@ class Zygote:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
-                env=_clean_env(self.root),
+                env=clean_env(self.root),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
