@@ -1,0 +1,129 @@
+"""Accepting an upload: the course's rules, then bytes, row and job committed together.
+
+:func:`accept` either commits the submission (its bytes content-addressed, its row and its
+grading job, in one transaction, before the caller answers) or raises :class:`Refused` with a
+status code and a message for the student, having stored nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grader import InvalidSubmission
+from grader.notebook import reads_submission
+from grader.server.course import Course, CourseAssignment
+from grader.server.models import Blob, Extension, Submission, User, utcnow
+from grader.server.queue import enqueue
+
+__all__ = ["MAX_UPLOAD_BYTES", "Refused", "accept", "deadline_for", "safe_filename"]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_SUFFIXES = (".ipynb", ".py")
+
+
+class Refused(Exception):
+    """An upload the course's rules refuse; nothing was stored."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the uploader is told: the submission's id and whether it came late."""
+
+    id: int
+    late_days: int
+
+
+def safe_filename(name: str) -> str:
+    """The file's base name, printable and at most 255 characters (it is shown, never opened)."""
+    base = os.path.basename(name.replace("\\", "/")) or "submission"
+    cleaned = "".join(ch if ch.isprintable() else "_" for ch in base)
+    return cleaned[-255:]
+
+
+def deadline_for(session: Session, user: User, assignment: CourseAssignment) -> dt.datetime | None:
+    """The user's deadline (an extension wins over the course's), UTC without a zone."""
+    extension = session.get(Extension, (user.id, assignment.id))
+    if extension is not None:
+        return extension.deadline
+    if assignment.deadline is None:
+        return None
+    return assignment.deadline.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _check_rules(
+    session: Session, user: User, assignment: CourseAssignment, now: dt.datetime
+) -> int:
+    rules = assignment.rules
+    late_days = 0
+    deadline = deadline_for(session, user, assignment)
+    if deadline is not None and now > deadline:
+        if rules.late == "refuse":
+            raise Refused(403, f"the deadline for {assignment.id} has passed ({deadline} UTC)")
+        late_days = max(1, math.ceil((now - deadline).total_seconds() / 86400))
+    mine = (Submission.user_id == user.id, Submission.assignment_id == assignment.id)
+    count, last = session.execute(
+        select(func.count(Submission.id), func.max(Submission.submitted_at)).where(*mine)
+    ).one()
+    if rules.max_submissions and count >= rules.max_submissions:
+        raise Refused(
+            429, f"you have used all {rules.max_submissions} submissions for {assignment.id}"
+        )
+    if rules.cooldown_s and last is not None:
+        wait = rules.cooldown_s - (now - last).total_seconds()
+        if wait > 0:
+            raise Refused(429, f"please wait {math.ceil(wait)} s before submitting again")
+    return late_days
+
+
+def accept(
+    session: Session,
+    course: Course,
+    user: User,
+    assignment_id: str,
+    filename: str,
+    data: bytes,
+) -> Accepted:
+    """Check and commit one upload with its grading job. Raises :class:`Refused`."""
+    assignment = course.assignment(assignment_id)
+    if assignment is None:
+        raise Refused(404, f"no assignment {assignment_id!r} in this course")
+    name = safe_filename(filename)
+    if not name.lower().endswith(_SUFFIXES):
+        raise Refused(415, f"'{name}' is not a notebook: upload a .ipynb file (or a .py script)")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Refused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    try:
+        reads_submission(data, name, max_bytes=MAX_UPLOAD_BYTES)
+    except InvalidSubmission as exc:
+        raise Refused(422, f"'{name}' cannot be graded: {exc}") from None
+    now = utcnow()
+    late_days = _check_rules(session, user, assignment, now)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if session.get(Blob, sha256) is None:
+        session.add(Blob(sha256=sha256, size=len(data), data=data))
+    submission = Submission(
+        user_id=user.id,
+        assignment_id=assignment.id,
+        filename=name,
+        sha256=sha256,
+        size=len(data),
+        submitted_at=now,
+        late_days=late_days,
+    )
+    session.add(submission)
+    session.flush()
+    enqueue(session, submission.id)
+    session.commit()
+    return Accepted(id=submission.id, late_days=late_days)
