@@ -25,6 +25,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "normalise_url",
+    "server_secret",
     "sessions",
     "upgrade",
 ]
@@ -117,3 +118,25 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def server_secret(engine: Engine) -> bytes:
+    """The key that signs session cookies: made once, kept in the database."""
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    from grader.server.models import ServerSetting
+
+    factory = sessions(engine)
+    with factory() as db:
+        found = db.get(ServerSetting, "session_secret")
+        if found is None:
+            db.add(ServerSetting(key="session_secret", value=secrets.token_hex(32)))
+            try:
+                db.commit()
+            except IntegrityError:  # another process made it first: use theirs
+                db.rollback()
+            found = db.get(ServerSetting, "session_secret")
+        assert found is not None
+        return bytes.fromhex(found.value)

@@ -30,6 +30,7 @@ __all__ = [
     "Job",
     "Regrade",
     "Result",
+    "ServerSetting",
     "SessionRow",
     "SignInLink",
     "Submission",
@@ -185,3 +186,11 @@ class Extension(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     assignment_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ServerSetting(Base):
+    """A setting of the server itself (e.g. the cookie-signing secret), by key."""
+
+    __tablename__ = "server_settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
