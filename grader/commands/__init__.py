@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from grader.commands import check, export, grade, new, release, verify
+from grader.commands import check, db, export, grade, new, release, serve, users, verify, worker
 from grader.commands import list as list_
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: tuple[ModuleType, ...] = (grade, check, verify, release, export, new, list_)
+COMMANDS: tuple[ModuleType, ...] = (
+    grade,
+    check,
+    verify,
+    release,
+    export,
+    new,
+    list_,
+    serve,
+    worker,
+    users,
+    db,
+)

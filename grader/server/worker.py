@@ -97,6 +97,11 @@ class Worker:
             one.close()
         self._graders.clear()
 
+    def warm(self) -> None:
+        """Start every assignment's sandbox now, so the first submission waits for none."""
+        for assignment_id in self.course.assignments:
+            self._grader(assignment_id)
+
     def _grader(self, assignment_id: str) -> Grader:
         found = self._graders.get(assignment_id)
         if found is None:
