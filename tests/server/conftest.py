@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgserver import create_database, postgres_base_url
 from sqlalchemy import Engine
 
 from grader.server import db
-from pgserver import create_database, postgres_base_url
 
 
 @pytest.fixture(scope="session")
