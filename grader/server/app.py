@@ -55,7 +55,10 @@ class Settings:
     secure_cookies: bool = False  # set behind HTTPS
     # per account and per address; sign-in attempts per address
     upload_limit: Limit = field(default_factory=lambda: Limit(per_minute=30, burst=10))
-    address_upload_limit: Limit = field(default_factory=lambda: Limit(per_minute=600, burst=200))
+    # a whole class behind one NAT address may upload at once before a deadline
+    address_upload_limit: Limit = field(
+        default_factory=lambda: Limit(per_minute=3000, burst=1000)
+    )
     api_limit: Limit = field(default_factory=lambda: Limit(per_minute=600, burst=120))
     signin_limit: Limit = field(default_factory=lambda: Limit(per_minute=10, burst=10))
 
