@@ -99,3 +99,43 @@ def test_db_upgrade_and_a_worker_refuses_an_old_schema(tmp_path: Path) -> None:
 def test_a_bad_database_url_is_a_usage_error(tmp_path: Path) -> None:
     done = _run(["users", "add", "x", "--role", "student", "--db", "mysql://h/db"], tmp_path)
     assert done.returncode == 2 and "unsupported database" in done.stderr
+
+
+def test_a_standalone_worker_grades_the_queue_and_stops_on_sigterm(
+    db_url: str, tmp_path: Path
+) -> None:
+    """`grader worker --db URL`, as on another machine: grades what is queued, then stops."""
+    import signal
+    import time
+
+    from grader.server.course import demo_course
+    from grader.server.models import Result
+    from grader.server.submit import accept
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    with Session(engine, expire_on_commit=False) as session:
+        user = accounts.add_user(session, "ann", "student")
+        session.commit()
+        for name in ("alice.ipynb", "bob.ipynb"):
+            accept(session, demo_course(tmp_path), user, "planar_data_classification",
+                   name, (examples / name).read_bytes())
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "grader", "worker", "--db", db_url],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        scores: list[float] = []
+        while time.monotonic() < deadline and len(scores) < 2:
+            time.sleep(0.3)
+            with Session(engine) as session:
+                scores = sorted(session.scalars(select(Result.score)))
+        assert scores == [65.0, 100.0]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert "Traceback" not in err
+    engine.dispose()
