@@ -15,6 +15,7 @@ processes, on SQLite in a temporary folder or on ``--db URL``. It prints:
 
     python benchmarks/serve.py --rate 10 --count 300          # sustained: 10/s for 30 s
     python benchmarks/serve.py --rate 50 --count 500          # a burst: 500 in 10 s
+    python benchmarks/serve.py --postgres --rate 10 --count 300   # a throwaway PostgreSQL
     python benchmarks/serve.py --db postgresql://USER@/DB?host=/tmp/sock ...
 """
 
@@ -88,9 +89,27 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of uploads at most")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL (initdb/pg_ctl, as the tests do) and use it",
+    )
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     args = parser.parse_args()
+    if args.postgres:
+        from pgserver import create_database, postgres_base_url
 
+        with postgres_base_url() as base:
+            if base is None:
+                sys.exit("no PostgreSQL server could be started (initdb, pg_ctl)")
+            args.db = create_database(base)
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """One benchmark run with the parsed arguments."""
     folder = Path(tempfile.mkdtemp(prefix="grader-serve-bench-"))
     url = args.db or db.default_url(folder)
     tokens = _students(url, max(args.students, 1))

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from grader import InvalidSubmission
@@ -87,6 +89,18 @@ def _check_rules(
     return late_days
 
 
+def _store_blob(session: Session, sha256: str, data: bytes) -> None:
+    """Insert the bytes unless a blob with that hash exists, also when two uploads of the same
+    file race (a plain check-then-insert fails one of them on PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    make_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make_insert(Blob)
+        .values(sha256=sha256, size=len(data), data=data)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+
+
 def accept(
     session: Session,
     course: Course,
@@ -111,8 +125,7 @@ def accept(
     now = utcnow()
     late_days = _check_rules(session, user, assignment, now)
     sha256 = hashlib.sha256(data).hexdigest()
-    if session.get(Blob, sha256) is None:
-        session.add(Blob(sha256=sha256, size=len(data), data=data))
+    _store_blob(session, sha256, data)
     submission = Submission(
         user_id=user.id,
         assignment_id=assignment.id,
