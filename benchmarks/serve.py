@@ -141,8 +141,12 @@ def run(args: argparse.Namespace) -> None:
     probe.start()
     began = time.perf_counter()
     sent = 0
+    samples: list[str] = []
+    marks = {max(1, args.count * q // 4) for q in (1, 2, 3)}
     with ThreadPoolExecutor(max_workers=64) as pool:
         while sent < args.count and time.perf_counter() - began < args.duration:
+            if sent in marks:
+                samples.append(f"{server.rss_kib() / 1024:.0f} MiB after {sent}")
             due = began + sent / args.rate
             now = time.perf_counter()
             if due > now:
@@ -163,6 +167,7 @@ def run(args: argparse.Namespace) -> None:
     stop_probe.set()
     probe.join()
     rss_end = server.peak_rss_kib()
+    samples.append(f"{server.rss_kib() / 1024:.0f} MiB after {sent}")
     server.stop()
 
     with Session(engine) as session:
@@ -194,8 +199,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"pages meanwhile: {len(probe_s)} probes, p95 {_pct(probe_s, 0.95) * 1000:.0f} ms, "
           f"max {max(probe_s, default=float('nan')) * 1000:.0f} ms "
           f"(median {statistics.median(probe_s) * 1000 if probe_s else float('nan'):.0f} ms)")
-    print(f"web process peak memory: {rss_ready / 1024:.0f} MiB ready, "
-          f"{rss_end / 1024:.0f} MiB at the end")
+    print(f"web process memory: {rss_ready / 1024:.0f} MiB ready; resident "
+          f"{', '.join(samples)} uploads; peak {rss_end / 1024:.0f} MiB")
     once = results == jobs == submissions == graded and accepted <= graded
     print(f"every accepted upload graded exactly once: {'yes' if once else 'NO'} "
           f"({submissions} submissions, {jobs} jobs, {results} results)")

@@ -120,9 +120,16 @@ class LiveServer:
 
     def peak_rss_kib(self) -> int:
         """The web process's peak resident memory (VmHWM), KiB."""
+        return self._status_kib("VmHWM:")
+
+    def rss_kib(self) -> int:
+        """The web process's resident memory now (VmRSS), KiB."""
+        return self._status_kib("VmRSS:")
+
+    def _status_kib(self, key: str) -> int:
         assert self.proc is not None
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1])
         return 0
 
