@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import load_assignment
 from grader.server.course import Course, demo_course, load_course
 from grader.server.db import default_url, make_engine, normalise_url, server_secret, upgrade
 from grader.server.queue import expire_dead_local_leases
@@ -135,6 +136,8 @@ def serve(options: ServeOptions, course: Course) -> int:
 
     from grader.server.app import create_app
 
+    for entry in course.assignments.values():  # a broken assignment stops here, not per upload
+        load_assignment(entry.path)
     engine = make_engine(options.db_url)
     upgrade(engine)
     expired = expire_dead_local_leases(engine, socket.gethostname(), pid_alive)

@@ -106,8 +106,7 @@ class Worker:
         found = self._graders.get(assignment_id)
         if found is None:
             entry = self.course.assignment(assignment_id)
-            if entry is None:
-                raise LookupError(f"assignment {assignment_id!r} is not in this course")
+            assert entry is not None, "checked by the caller"
             found = Grader(load_assignment(entry.path), strict=self.strict)
             self._graders[assignment_id] = found
         return found
@@ -156,17 +155,27 @@ class Worker:
                 raise LookupError(f"job {claimed.job_id}: submission missing")
             blob = session.get(Blob, submission.sha256)
             data = b"" if blob is None else bytes(blob.data)
-        one = self._grader(submission.assignment_id)
         start = time.perf_counter()
-        if claimed.attempts > MAX_ATTEMPTS:
+        isolation: dict[str, bool] = {}
+        if self.course.assignment(submission.assignment_id) is None:
             result = _invalid(
                 submission,
-                one.max_score,
+                0.0,
+                start,
+                f"the assignment {submission.assignment_id!r} is no longer in this course; "
+                "please tell your instructor",
+            )
+        elif claimed.attempts > MAX_ATTEMPTS:  # before any sandbox: it may be what breaks
+            result = _invalid(
+                submission,
+                0.0,
                 start,
                 f"grading this submission stopped the grader {MAX_ATTEMPTS} times; "
                 "please tell your instructor",
             )
         else:
+            one = self._grader(submission.assignment_id)
+            isolation = one.isolation
             try:
                 source = reads_submission(data, submission.filename)
             except InvalidSubmission as exc:
@@ -181,7 +190,7 @@ class Worker:
             late_days=submission.late_days,
         )
         json.dumps(document)  # the contract is JSON: fail here, not in the database
-        return document, one.isolation
+        return document, isolation
 
 
 def _invalid(
