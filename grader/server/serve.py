@@ -138,6 +138,7 @@ def serve(options: ServeOptions, course: Course) -> int:
 
     for entry in course.assignments.values():  # a broken assignment stops here, not per upload
         load_assignment(entry.path)
+    _check_port(options.host, options.port)
     engine = make_engine(options.db_url)
     upgrade(engine)
     expired = expire_dead_local_leases(engine, socket.gethostname(), pid_alive)
@@ -168,6 +169,21 @@ def serve(options: ServeOptions, course: Course) -> int:
         pool.stop()
         engine.dispose()
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """A clear message for a port in use, before any worker starts."""
+    from grader.errors import UsageError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): another server may be "
+            "running there; choose another with --port"
+        ) from None
 
 
 def _shown(url: str) -> str:

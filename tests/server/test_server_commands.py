@@ -139,3 +139,21 @@ def test_a_standalone_worker_grades_the_queue_and_stops_on_sigterm(
     assert worker.returncode == 0, err
     assert "Traceback" not in err
     engine.dispose()
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run(["serve", "--port", str(port), "--workers", "0"], tmp_path)
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_broken_course(tmp_path: Path) -> None:
+    (tmp_path / "course.toml").write_text("[assignments.nothing_here]\n")
+    done = _run(["serve", str(tmp_path), "--workers", "0"], tmp_path)
+    assert done.returncode == 2 and "no assignment folder 'nothing_here'" in done.stderr
