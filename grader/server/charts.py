@@ -82,14 +82,14 @@ def histogram_svg(bins: Sequence[Bin], label: str) -> Markup:
 def failure_rates_svg(rates: Sequence[CheckRate], label: str) -> Markup:
     """Horizontal bars, one per check: the fraction of submissions that count failing it."""
     row_h = 26
-    name_w = 220
+    name_w = 250
     height = _TOP + row_h * max(1, len(rates)) + 24
     plot_w = _WIDTH - name_w - 60
     parts = [_open(_WIDTH, height, label)]
     for i, rate in enumerate(rates):
         y = _TOP + i * row_h
         bar_w = plot_w * rate.rate
-        name = rate.check if len(rate.check) <= 32 else rate.check[:31] + "…"
+        name = rate.check if len(rate.check) <= 34 else rate.check[:33] + "…"
         parts.append(
             f'<text class="name" x="{name_w - 8}" y="{y + 17}" text-anchor="end">'
             f"{escape(name)}</text>"

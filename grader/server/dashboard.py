@@ -166,7 +166,7 @@ def _students(db: Session) -> list[User]:
 
 
 def assignment_stats(db: Session, entry: CourseAssignment, max_score: float) -> AssignmentStats:
-    """Histogram, failure rate per check, common failures, late and missing submissions."""
+    """Histogram, failure rate per check (worst first), common failures, late and missing."""
     counting = counting_records(db, entry)
     documents = [document for _, document in counting]
     graded = [d for d in documents if d.get("status") == "graded"]
@@ -178,7 +178,7 @@ def assignment_stats(db: Session, entry: CourseAssignment, max_score: float) -> 
         max_score=max_score,
         scores=scores,
         bins=tuple(histogram(scores, max_score)),
-        rates=tuple(_rates(graded)),
+        rates=tuple(sorted(_rates(graded), key=lambda rate: -rate.rate)),  # worst first
         messages=tuple(_messages(documents)),
         late=late,
         missing=tuple(u for u in _students(db) if u.id not in submitted),
