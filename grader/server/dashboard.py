@@ -111,7 +111,13 @@ class Gradebook:
 
 def counting_records(db: Session, entry: CourseAssignment) -> list[tuple[Record, dict[str, Any]]]:
     """The submission that counts for each student, with its document (penalty applied)."""
-    found = [r for r in records(db, assignment_id=entry.id) if r.result is not None]
+    return _counting(records(db, assignment_id=entry.id), entry)
+
+
+def _counting(
+    every: Sequence[Record], entry: CourseAssignment
+) -> list[tuple[Record, dict[str, Any]]]:
+    found = [r for r in every if r.result is not None]
     counts = counting_ids(found, entry.rules)
     out = []
     for record in found:
@@ -167,12 +173,12 @@ def _students(db: Session) -> list[User]:
 
 def assignment_stats(db: Session, entry: CourseAssignment, max_score: float) -> AssignmentStats:
     """Histogram, failure rate per check (worst first), common failures, late and missing."""
-    counting = counting_records(db, entry)
-    documents = [document for _, document in counting]
+    every = records(db, assignment_id=entry.id)
+    documents = [document for _, document in _counting(every, entry)]
     graded = [d for d in documents if d.get("status") == "graded"]
     scores = tuple(float(d.get("score", 0.0)) for d in documents)
-    submitted = {r.submission.user_id for r in records(db, assignment_id=entry.id)}
-    late = tuple(r for r in records(db, assignment_id=entry.id) if r.submission.late_days > 0)
+    submitted = {r.submission.user_id for r in every}
+    late = tuple(r for r in every if r.submission.late_days > 0)
     return AssignmentStats(
         assignment_id=entry.id,
         max_score=max_score,
@@ -217,11 +223,12 @@ def gradebook(
     rows = {u.id: GradebookRow(u) for u in _students(db)}
     for assignment_id in assignments:
         entry = course.assignments[assignment_id]
-        for record in records(db, assignment_id=assignment_id):
+        every = records(db, assignment_id=assignment_id)
+        for record in every:
             row = rows.get(record.submission.user_id)
             if row is not None:
                 row.submissions[assignment_id] = row.submissions.get(assignment_id, 0) + 1
-        for record, document in counting_records(db, entry):
+        for record, document in _counting(every, entry):
             row = rows.get(record.submission.user_id)
             if row is not None:
                 row.scores[assignment_id] = float(document.get("score", 0.0))

@@ -12,9 +12,14 @@ inline style).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +28,10 @@ from markupsafe import Markup
 from grader.reports import feedback_html
 from grader.results import SubmissionResult
 
-__all__ = ["feedback_body", "result_from_view"]
+__all__ = ["FeedbackCache", "feedback_body", "result_from_view"]
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+CACHED_PAGES = 128
 
 
 def result_from_view(view: dict[str, Any], sha256: str) -> SubmissionResult:
@@ -58,3 +64,38 @@ def feedback_body(data: bytes, filename: str, view: dict[str, Any], sha256: str)
     found = _BODY.search(page)
     # the core's output is sanitised HTML (its contract): safe to place as it is
     return Markup(found.group(1) if found else "")
+
+
+class FeedbackCache:
+    """The last rendered bodies, keyed by the bytes' sha256, the file name and the view.
+
+    Rendering a notebook costs about half a second; a result page is reloaded while its
+    student reads it, so the same body is asked for again and again. The key holds the whole
+    view (what this reader may see now), so a policy change or a regrade is a new key.
+    """
+
+    def __init__(self, size: int = CACHED_PAGES) -> None:
+        self.size = size
+        self._bodies: OrderedDict[tuple[str, str, str], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def body(
+        self, sha256: str, filename: str, view: dict[str, Any], load: Callable[[], bytes]
+    ) -> Markup:
+        """The body for this submission and view; ``load()`` gives the bytes on a miss."""
+        digest = hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()
+        key = (sha256, filename, digest)
+        with self._lock:
+            found = self._bodies.get(key)
+            if found is not None:
+                self._bodies.move_to_end(key)
+                return found
+        made = feedback_body(load(), filename, view, sha256)
+        with self._lock:
+            self._bodies[key] = made
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+        return made
+
+
+CACHE = FeedbackCache()

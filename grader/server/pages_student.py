@@ -24,7 +24,7 @@ from grader.server.app import context
 from grader.server.auth import Identity
 from grader.server.course import Course, CourseAssignment
 from grader.server.documents import assignment_info, submission_view
-from grader.server.feedback_view import feedback_body
+from grader.server.feedback_view import CACHE
 from grader.server.models import Blob, User, utcnow
 from grader.server.pages import page, signed_in
 from grader.server.records import Record, counting_ids, records
@@ -191,12 +191,17 @@ def _result_values(request: Request, identity: Identity) -> dict[str, Any]:
             if entry is not None and owner is not None
             else []
         )
-        blob = db.get(Blob, record.submission.sha256)
-        data = b"" if blob is None else bytes(blob.data)
     result = view["result"]
     notebook = None
     if result is not None:
-        notebook = feedback_body(data, record.submission.filename, result, record.submission.sha256)
+        submission = record.submission
+
+        def load() -> bytes:
+            with ctx.sessions() as db:
+                blob = db.get(Blob, submission.sha256)
+                return b"" if blob is None else bytes(blob.data)
+
+        notebook = CACHE.body(submission.sha256, submission.filename, result, load)
     return {
         "view": view,
         "result": result,

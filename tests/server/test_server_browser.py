@@ -333,3 +333,42 @@ def test_an_instructor_uploads_a_roster_extends_a_deadline_downloads_and_regrade
     page.wait_for_url(re.compile(r".*/instructor/regrades/\d+$"))
     expect(page.locator("#regrade-progress")).to_contain_text("done")  # by its own refresh
     page.context.close()
+
+
+def _focus_order(page: Page, presses: int) -> list[str]:
+    order = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        order.append(
+            page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e.id || e.getAttribute('href') || e.textContent.trim(); }"
+            )
+        )
+    return order
+
+
+def test_the_pages_work_from_the_keyboard(browser: Browser, site: Site) -> None:
+    page = _page(browser)
+    page.goto(f"{site.url}/signin")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # from the main content: its first field
+    assert page.evaluate("document.activeElement.id") == "user"
+    page.keyboard.type("bob")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("header .who")).to_have_text("bob")
+    page.goto(f"{site.url}/assignments/{PLANAR}")
+    order = _focus_order(page, 8)
+    assert "file" in order and "Upload and grade" in order
+    page.goto(f"{site.url}/assignments/{PLANAR}")
+    first = page.locator("table.history tbody tr a").first.get_attribute("href")
+    page.goto(f"{site.url}{first}")
+    closed = page.locator("details.function:not([open]) > summary").first
+    closed.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("details.function").first).to_have_attribute("open", "")
+    page.context.close()
