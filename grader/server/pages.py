@@ -1,4 +1,6 @@
-"""The pages people see: sign-in and the course's home (the website builds on these).
+"""The pages people see: sign-in, sign-out and the course's home, and the helpers the
+student's (:mod:`grader.server.pages_student`) and the instructor's
+(:mod:`grader.server.pages_instructor`) pages share; :func:`routes` gathers all of them.
 
 Sign-in links are redeemed by a POST from the page the link opens, not by the GET itself, so a
 mail scanner that fetches links cannot use up a student's one-time link.

@@ -198,6 +198,13 @@ def test_a_student_uploads_a_wrong_notebook_then_a_fixed_one(browser: Browser, s
     _sign_in(page, site, "bob")
     expect(page.locator(f'a[href="/assignments/{PLANAR}"]')).to_be_visible()
     _shot(page, site, "student-home")
+    page.goto(f"{site.url}/assignments/{PLANAR}")  # a refusal shows beside the form
+    page.locator("#file").set_input_files(
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a notebook"}
+    )
+    page.get_by_role("button", name="Upload and grade").click()
+    expect(page.locator("#upload-status")).to_contain_text("'notes.txt' is not a notebook")
+    assert page.url.endswith(f"/assignments/{PLANAR}")
     _upload(page, site, "bob.ipynb", (EXAMPLES / "bob.ipynb").read_bytes())
     marks = page.locator("ul.marks")
     expect(marks.locator("li.none, li.partial").first).to_be_visible()
