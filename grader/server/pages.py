@@ -1,4 +1,6 @@
-"""The pages people see: sign-in and the course's home (the website builds on these).
+"""The pages people see: sign-in, sign-out and the course's home, and the helpers the
+student's (:mod:`grader.server.pages_student`) and the instructor's
+(:mod:`grader.server.pages_instructor`) pages share; :func:`routes` gathers all of them.
 
 Sign-in links are redeemed by a POST from the page the link opens, not by the GET itself, so a
 mail scanner that fetches links cannot use up a student's one-time link.
@@ -6,9 +8,9 @@ mail scanner that fetches links cannot use up a student's one-time link.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -39,11 +41,29 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _when(value: object) -> str:
+    """A stored time (naive UTC) as text; None is no deadline."""
+    if value is None:
+        return "no deadline"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
+def _points(value: object) -> str:
+    """A score without a useless ``.0``."""
+    return f"{float(value):.4g}" if isinstance(value, int | float) else "-"
+
+
 def page(
     request: Request, name: str, values: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     """Render a template with the course's title and the viewer."""
     ctx = context(request)
+    filters = ctx.templates.env.filters
+    if "when" not in filters:
+        filters["when"] = _when
+        filters["points"] = _points
     data = {"course_title": ctx.course.title, **(values or {})}
     return ctx.templates.TemplateResponse(request, name, data, status_code=status)
 
@@ -118,8 +138,11 @@ async def signin_link(request: Request) -> Response:
         return page(
             request,
             "error.html",
-            {"status": 410, "message": "This sign-in link was used already or has expired; "
-             "ask your instructor for a new one."},
+            {
+                "status": 410,
+                "message": "This sign-in link was used already or has expired; "
+                "ask your instructor for a new one.",
+            },
             410,
         )
     return _finish_signin(ctx, user, "/")
@@ -139,26 +162,23 @@ async def signout(request: Request) -> Response:
 
 
 def home(request: Request) -> Response:
-    """The course's assignments."""
-    ctx = context(request)
+    """The course's assignments: a student's own status, or an instructor's dashboards."""
+    from grader.server.pages_instructor import instructor_home
+    from grader.server.pages_student import student_home
+
     identity = signed_in(request)
-    with ctx.sessions() as db:
-        users = db.scalar(select(User.id).limit(1))
-    return page(
-        request,
-        "home.html",
-        {
-            "user": identity.user,
-            "csrf": identity.csrf,
-            "assignments": list(ctx.course.assignments.values()),
-            "has_users": users is not None,
-        },
-    )
+    if identity.user.role == "instructor":
+        return instructor_home(request, identity)
+    return student_home(request, identity)
 
 
 def routes() -> list[Route]:
-    """The pages' routes."""
+    """The pages' routes (the student's and the instructor's included)."""
+    from grader.server import pages_instructor, pages_student
+
     return [
+        *pages_student.routes(),
+        *pages_instructor.routes(),
         Route("/", home, methods=["GET"]),
         Route("/signin", signin, methods=["GET", "POST"]),
         Route("/signin/{token}", signin_link, methods=["GET", "POST"]),
