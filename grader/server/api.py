@@ -20,13 +20,24 @@ from starlette.routing import Route
 
 from grader.server.app import context
 from grader.server.auth import Identity, csrf_ok, identify
+from grader.server.bodylimit import BodyTooLarge
+from grader.server.course import CourseAssignment
 from grader.server.documents import results_document, submission_view
 from grader.server.models import utcnow
 from grader.server.ratelimit import Limit
 from grader.server.records import records
 from grader.server.submit import Refused, accept
 
-__all__ = ["client_address", "limit", "read_upload", "require", "routes"]
+__all__ = [
+    "assignment_or_404",
+    "check_csrf",
+    "client_address",
+    "limit",
+    "path_id",
+    "read_upload",
+    "require",
+    "routes",
+]
 
 
 def client_address(request: Request) -> str:
@@ -67,7 +78,7 @@ async def read_upload(request: Request, identity: Identity) -> tuple[str, bytes]
         form = await request.form(
             max_files=1, max_fields=8, max_part_size=ctx.settings.max_upload_bytes
         )
-    except HTTPException:
+    except (HTTPException, BodyTooLarge):
         raise
     except Exception as exc:  # python-multipart's parse errors: a malformed request
         raise HTTPException(400, f"malformed multipart request: {type(exc).__name__}") from None
@@ -90,6 +101,7 @@ async def submit(request: Request) -> Response:
     """Accept one upload: committed with its job before the 202."""
     ctx = context(request)
     identity = await run_in_threadpool(require, request)
+    assignment_or_404(request)  # before the body is read
     limit(request, "upload", identity.user.id, ctx.settings.upload_limit)
     limit(request, "upload-address", client_address(request), ctx.settings.address_upload_limit)
     filename, data = await read_upload(request, identity)
@@ -109,18 +121,35 @@ async def submit(request: Request) -> Response:
     return JSONResponse(body, status_code=202, headers=location)
 
 
-def _submission_id(request: Request) -> int:
-    raw = request.path_params["submission_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise HTTPException(404, "no such submission")
+def path_id(request: Request, name: str, what: str) -> int:
+    """A numeric id from the path, or 404 (``/api/submissions/abc`` names nothing)."""
+    raw = str(request.path_params[name])
+    # ASCII only: str.isdigit() accepts digits like "²" that int() refuses
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise HTTPException(404, f"no such {what}")
     return int(raw)
+
+
+def assignment_or_404(request: Request) -> CourseAssignment:
+    """The course's assignment named in the path, or 404."""
+    assignment_id = request.path_params["assignment_id"]
+    entry = context(request).course.assignment(assignment_id)
+    if entry is None:
+        raise HTTPException(404, f"no assignment {assignment_id[:80]!r} in this course")
+    return entry
+
+
+def check_csrf(request: Request, identity: Identity) -> None:
+    """403 unless a browser's state-changing request carries its ``X-CSRF-Token`` header."""
+    if not csrf_ok(identity, request.headers.get("x-csrf-token")):
+        raise HTTPException(403, "missing or wrong CSRF token; reload the page and retry")
 
 
 def submission(request: Request) -> Response:
     """One submission's status and result (404 for another student's: no existence leak)."""
     ctx = context(request)
     identity = require(request)
-    wanted = _submission_id(request)
+    wanted = path_id(request, "submission_id", "submission")
     with ctx.sessions() as db:
         found = records(db, submission_id=wanted)
         if not found or (
@@ -135,10 +164,7 @@ def assignment_results(request: Request) -> Response:
     """The results document of an assignment (instructors)."""
     ctx = context(request)
     require(request, "instructor")
-    assignment_id = request.path_params["assignment_id"]
-    entry = ctx.course.assignment(assignment_id)
-    if entry is None:
-        raise HTTPException(404, f"no assignment {assignment_id!r} in this course")
+    entry = assignment_or_404(request)
     with ctx.sessions() as db:
         document = results_document(db, entry)
     return JSONResponse(document)

@@ -149,10 +149,12 @@ class _SecurityHeaders:
 
 
 def _routes() -> list[Route | Mount]:
-    from grader.server import api, pages
+    from grader.server import api, api_instructor, api_student, pages
 
     return [
         *api.routes(),
+        *api_student.routes(),
+        *api_instructor.routes(),
         *pages.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -122,6 +122,9 @@ def accept(
         reads_submission(data, name, max_bytes=MAX_UPLOAD_BYTES)
     except InvalidSubmission as exc:
         raise Refused(422, f"'{name}' cannot be graded: {exc}") from None
+    # Two uploads of one student at once must not both pass the limits: on PostgreSQL the
+    # user's row is locked until commit (SQLite's BEGIN IMMEDIATE has one writer already).
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     now = utcnow()
     late_days = _check_rules(session, user, assignment, now)
     sha256 = hashlib.sha256(data).hexdigest()
