@@ -91,7 +91,10 @@ async def read_upload(request: Request, identity: Identity) -> tuple[str, bytes]
             raise HTTPException(400, "no file in the multipart field 'file'")
         data = await upload.read(ctx.settings.max_upload_bytes + 1)
         if len(data) > ctx.settings.max_upload_bytes:
-            raise HTTPException(413, "the file is larger than the upload limit")
+            limit_bytes = ctx.settings.max_upload_bytes
+            raise HTTPException(
+                413, f"the file is larger than the upload limit of {limit_bytes} bytes"
+            )
         return upload.filename or "submission.ipynb", data
     finally:
         await form.close()
@@ -110,7 +113,15 @@ async def submit(request: Request) -> Response:
     def store() -> Any:
         with ctx.sessions() as db:
             user = db.merge(identity.user)
-            return accept(db, ctx.course, user, assignment_id, filename, data)
+            return accept(
+                db,
+                ctx.course,
+                user,
+                assignment_id,
+                filename,
+                data,
+                max_bytes=ctx.settings.max_upload_bytes,
+            )
 
     try:
         accepted = await run_in_threadpool(store)

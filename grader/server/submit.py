@@ -108,18 +108,23 @@ def accept(
     assignment_id: str,
     filename: str,
     data: bytes,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> Accepted:
-    """Check and commit one upload with its grading job. Raises :class:`Refused`."""
+    """Check and commit one upload with its grading job. Raises :class:`Refused`.
+
+    ``max_bytes`` is the server's upload cap (its settings may lower or raise the default).
+    """
     assignment = course.assignment(assignment_id)
     if assignment is None:
         raise Refused(404, f"no assignment {assignment_id!r} in this course")
     name = safe_filename(filename)
     if not name.lower().endswith(_SUFFIXES):
         raise Refused(415, f"'{name}' is not a notebook: upload a .ipynb file (or a .py script)")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Refused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if len(data) > max_bytes:
+        raise Refused(413, f"the file is larger than the upload limit of {max_bytes} bytes")
     try:
-        reads_submission(data, name, max_bytes=MAX_UPLOAD_BYTES)
+        reads_submission(data, name, max_bytes=max_bytes)
     except InvalidSubmission as exc:
         raise Refused(422, f"'{name}' cannot be graded: {exc}") from None
     # Two uploads of one student at once must not both pass the limits: on PostgreSQL the
