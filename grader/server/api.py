@@ -14,16 +14,17 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from grader.server.app import context
 from grader.server.auth import Identity, csrf_ok, identify
-from grader.server.bodylimit import BodyTooLarge
 from grader.server.course import CourseAssignment
 from grader.server.documents import results_document, submission_view
 from grader.server.models import utcnow
+from grader.server.multipart import read_multipart
 from grader.server.ratelimit import Limit
 from grader.server.records import records
 from grader.server.submit import Refused, accept
@@ -75,13 +76,11 @@ async def read_upload(request: Request, identity: Identity) -> tuple[str, bytes]
     if not content_type.startswith("multipart/form-data"):
         raise HTTPException(415, "send the file as multipart/form-data in the field 'file'")
     try:
-        form = await request.form(
-            max_files=1, max_fields=8, max_part_size=ctx.settings.max_upload_bytes
+        form = await read_multipart(
+            request, max_files=1, max_fields=8, max_part_size=ctx.settings.max_upload_bytes
         )
-    except (HTTPException, BodyTooLarge):
-        raise
-    except Exception as exc:  # python-multipart's parse errors: a malformed request
-        raise HTTPException(400, f"malformed multipart request: {type(exc).__name__}") from None
+    except MultiPartException as exc:
+        raise HTTPException(400, f"malformed multipart request: {exc.message}") from None
     try:
         submitted = form.get("csrf_token") or request.headers.get("x-csrf-token")
         if not csrf_ok(identity, submitted if isinstance(submitted, str) else None):
@@ -132,11 +131,14 @@ async def submit(request: Request) -> Response:
     return JSONResponse(body, status_code=202, headers=location)
 
 
+_MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is an error there, not a miss
+
+
 def path_id(request: Request, name: str, what: str) -> int:
     """A numeric id from the path, or 404 (``/api/submissions/abc`` names nothing)."""
     raw = str(request.path_params[name])
     # ASCII only: str.isdigit() accepts digits like "²" that int() refuses
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > _MAX_ID:
         raise HTTPException(404, f"no such {what}")
     return int(raw)
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from grader.server.accounts import import_roster, new_signin_link
+from grader.server.accounts import find_user, import_roster, new_signin_link
 from grader.server.api import assignment_or_404, check_csrf, path_id, read_upload, require
 from grader.server.api_student import attachment
 from grader.server.app import context
@@ -133,7 +133,7 @@ def signin_link(request: Request) -> Response:
     check_csrf(request, identity)
     user_id = str(request.path_params["user_id"])[:80]
     with ctx.sessions() as db:
-        user = db.get(User, user_id)
+        user = find_user(db, user_id)
         if user is None:
             raise HTTPException(404, f"no user {user_id!r}")
         token = new_signin_link(db, user, hours=SIGNIN_LINK_HOURS)
@@ -175,7 +175,7 @@ async def extension(request: Request) -> Response:
 
     def store() -> dict[str, Any]:
         with ctx.sessions() as db:
-            student = db.get(User, student_id)
+            student = find_user(db, student_id)
             if student is None or student.role != "student":
                 raise HTTPException(404, f"no student {student_id!r}")
             if deadline is None:
@@ -195,8 +195,9 @@ def students(request: Request) -> Response:
     with ctx.sessions() as db:
         people = list(db.scalars(select(User).where(User.role == "student").order_by(User.id)))
         counted = db.execute(
-            select(Submission.user_id, Submission.assignment_id, func.count(Submission.id))
-            .group_by(Submission.user_id, Submission.assignment_id)
+            select(
+                Submission.user_id, Submission.assignment_id, func.count(Submission.id)
+            ).group_by(Submission.user_id, Submission.assignment_id)
         ).all()
     per_user: dict[str, dict[str, int]] = {}
     for user_id, assignment_id, count in counted:

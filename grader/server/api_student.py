@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from grader.server.accounts import find_user
 from grader.server.api import assignment_or_404, path_id, require
 from grader.server.app import context
 from grader.server.history import assignment_summaries, history
-from grader.server.models import Blob, Submission, User, utcnow
+from grader.server.models import Blob, Submission, utcnow
 
 __all__ = ["attachment", "routes"]
 
@@ -61,7 +62,7 @@ def submissions(request: Request) -> Response:
         if wanted is not None and wanted != viewer.id:
             if viewer.role != "instructor":
                 raise HTTPException(403, "only instructors may read another student's history")
-            found = db.get(User, wanted[:80])
+            found = find_user(db, wanted[:80])
             if found is None:
                 raise HTTPException(404, f"no user {wanted[:80]!r}")
             owner = found

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -114,6 +115,18 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return error_response(request, 413, str(exc))
 
 
+async def _bad_data(request: Request, exc: Exception) -> Response:
+    # The database refused a value that came from the request (PostgreSQL: a NUL byte in
+    # text, an integer out of range): the request is at fault, not the server.
+    log.warning(
+        "the database refused a value on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0][:200],
+    )
+    return error_response(request, 400, "the request holds a value the database cannot store")
+
+
 async def _internal(request: Request, exc: Exception) -> Response:
     log.exception("internal error on %s %s", request.method, request.url.path)
     return error_response(
@@ -172,6 +185,7 @@ def create_app(
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         HTTPException: _http_error,
         BodyTooLarge: _too_large,
+        DataError: _bad_data,
         Exception: _internal,
     }
     app = Starlette(

@@ -25,9 +25,7 @@ NOTEBOOK = (EXAMPLES / "alice.ipynb").read_bytes()
 SECRET = b"s" * 32
 
 
-def course(
-    tmp_path: Path, *, deadline: dt.datetime | None = None, **rules: Any
-) -> Course:
+def course(tmp_path: Path, *, deadline: dt.datetime | None = None, **rules: Any) -> Course:
     """The bundled planar assignment alone, with ``deadline`` (aware) and ``rules``."""
     demo = demo_course(tmp_path)
     entry = demo.assignments[PLANAR]
@@ -71,9 +69,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def upload(
-    web: TestClient, token: str, name: str = "mine.ipynb", data: bytes = NOTEBOOK
-) -> Any:
+def upload(web: TestClient, token: str, name: str = "mine.ipynb", data: bytes = NOTEBOOK) -> Any:
     """POST a file to the planar assignment; the response."""
     return web.post(
         f"/api/assignments/{PLANAR}/submissions",
@@ -91,9 +87,7 @@ def rows(engine: Engine) -> tuple[int, int, int]:
         )
 
 
-def check(
-    name: str, score: float, visibility: str, message: str = "", **more: Any
-) -> CheckResult:
+def check(name: str, score: float, visibility: str, message: str = "", **more: Any) -> CheckResult:
     """One check's result worth 1 point."""
     return CheckResult(
         id=f"layer_sizes.{name}",

@@ -6,11 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
-from sqlalchemy.orm import Session
-from starlette.responses import Response
-from starlette.testclient import TestClient
-
 from apikit import (
     NOTEBOOK,
     PLANAR,
@@ -24,6 +19,11 @@ from apikit import (
     rows,
     upload,
 )
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+from starlette.testclient import TestClient
+
 from grader.server import accounts
 from grader.server.app import Settings, create_app
 from grader.server.auth import SESSION_COOKIE, start_session

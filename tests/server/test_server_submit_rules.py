@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from apikit import PLANAR, ago, bearer, check, client, course, grade_all, people, rows, upload
+from sqlalchemy import Engine
 
 
 def test_a_passed_deadline_with_late_refuse_is_403_and_stores_nothing(
