@@ -36,8 +36,9 @@ def attachment(filename: str) -> str:
     The plain ``filename`` is ASCII letters, digits and ``._-`` only (never a leading dot);
     ``filename*`` carries the real name percent-encoded (RFC 6266).
     """
-    plain = _UNSAFE.sub("_", filename).lstrip(".")[:200] or "submission"
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename[:200], safe='')}"
+    real = filename[:200] or "submission"
+    plain = _UNSAFE.sub("_", real).lstrip(".") or "submission"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(real, safe='')}"
 
 
 def assignments(request: Request) -> Response:
