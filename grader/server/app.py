@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from sqlalchemy import Engine
@@ -104,7 +105,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401 and not wants_json(request):
         from starlette.responses import RedirectResponse
 
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        target = urlencode({"next": request.url.path})  # a path with & or # stays whole
+        return RedirectResponse(f"/signin?{target}", status_code=303)
     response = error_response(request, exc.status_code, message)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value

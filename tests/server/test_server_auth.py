@@ -218,3 +218,28 @@ def test_odd_authorization_headers_get_401(tmp_path: Path, header: str, engine: 
     web = client(engine, course(tmp_path))
     response = web.get("/api/assignments", headers={"Authorization": header})
     assert response.status_code == 401 and "error" in response.json()
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_an_error(engine: Engine, tmp_path: Path) -> None:
+    people(engine)
+    web, csrf = _browser(engine, tmp_path, "alice")
+    files = {"file": ("mine.ipynb", NOTEBOOK, "application/octet-stream")}
+    path = f"/api/assignments/{PLANAR}/submissions"
+    assert web.post(path, files=files, data={"csrf_token": "é" + csrf[1:]}).status_code == 403
+    header = {"X-CSRF-Token": ("\xe9" + csrf[1:]).encode("latin-1")}
+    assert web.post(path, files=files, headers=header).status_code == 403  # type: ignore[dict-item]
+    anonymous = client(engine, course(tmp_path))
+    cookie = {"Cookie": ("grader_csrf=" + "\xe9" * 40).encode("latin-1")}
+    form = {"user": "alice", "password": "x", "csrf_token": "é" * 40}
+    signin = anonymous.post("/signin", data=form, headers=cookie)  # type: ignore[arg-type]
+    assert signin.status_code == 403
+    assert rows(engine) == (0, 0, 0)
+
+
+def test_a_page_that_needs_a_session_sends_the_browser_to_sign_in_and_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    web = client(engine, course(tmp_path))
+    response = web.get("/?tab=a&b=c", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=%2F"
