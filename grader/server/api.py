@@ -125,7 +125,9 @@ async def submit(request: Request) -> Response:
     try:
         accepted = await run_in_threadpool(store)
     except Refused as refused:
-        raise HTTPException(refused.status, refused.message) from None
+        wait = refused.retry_after
+        headers = None if wait is None else {"Retry-After": str(wait)}
+        raise HTTPException(refused.status, refused.message, headers) from None
     body = {"id": accepted.id, "status": "queued", "late_days": accepted.late_days}
     location = {"Location": f"/api/submissions/{accepted.id}"}
     return JSONResponse(body, status_code=202, headers=location)

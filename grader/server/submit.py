@@ -33,10 +33,11 @@ _SUFFIXES = (".ipynb", ".py")
 class Refused(Exception):
     """An upload the course's rules refuse; nothing was stored."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def _check_rules(
     if rules.cooldown_s and last is not None:
         wait = rules.cooldown_s - (now - last).total_seconds()
         if wait > 0:
-            raise Refused(429, f"please wait {math.ceil(wait)} s before submitting again")
+            seconds = math.ceil(wait)
+            raise Refused(429, f"please wait {seconds} s before submitting again", seconds)
     return late_days
 
 

@@ -91,5 +91,6 @@ def test_a_cooldown_is_429_with_the_wait(engine: Engine, tmp_path: Path) -> None
     refused = upload(web, tokens.alice)
     assert refused.status_code == 429
     assert "please wait" in refused.json()["error"]
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3600
     assert rows(engine)[0] == 1
     assert upload(web, tokens.bob).status_code == 202
