@@ -44,6 +44,13 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
 # the multipart envelope around an upload: boundaries, headers, the CSRF field
 _ENVELOPE = 64 * 1024
 
@@ -131,9 +138,13 @@ async def _bad_data(request: Request, exc: Exception) -> Response:
 
 async def _internal(request: Request, exc: Exception) -> Response:
     log.exception("internal error on %s %s", request.method, request.url.path)
-    return error_response(
+    response = error_response(
         request, 500, "the server met an internal error; it was logged, please try again"
     )
+    # Starlette answers this one outside every middleware: the headers are added here
+    for name, value in _HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 class _SecurityHeaders:
@@ -150,13 +161,7 @@ class _SecurityHeaders:
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cache-control", b"no-store"),
-                ]
+                headers += _HEADERS
                 message = {**message, "headers": headers}
             await send(message)
 

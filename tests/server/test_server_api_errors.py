@@ -227,3 +227,20 @@ def test_many_malformed_requests_never_get_a_5xx_nor_a_traceback(
         if response.headers.get("content-type", "").startswith("application/json"):
             assert isinstance(response.json().get("error"), str), where
     assert rows(engine) == (0, 0, 0)
+
+
+def test_an_internal_error_is_a_short_json_500_without_its_traceback(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = people(engine)
+    web = client(engine, course(tmp_path))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom: /srv/secret/path")
+
+    monkeypatch.setattr("grader.server.api.records", broken)
+    response = web.get("/api/submissions/1", headers=bearer(tokens.alice))
+    assert response.status_code == 500
+    assert "internal error" in response.json()["error"]
+    assert "boom" not in response.text and "Traceback" not in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
