@@ -72,7 +72,7 @@ def require(request: Request, role: str | None = None) -> Identity:
 async def read_upload(request: Request, identity: Identity) -> tuple[str, bytes]:
     """The multipart field ``file`` (name, bytes), after the CSRF check for browsers."""
     ctx = context(request)
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()  # media types: any case
     if not content_type.startswith("multipart/form-data"):
         raise HTTPException(415, "send the file as multipart/form-data in the field 'file'")
     try:

@@ -244,3 +244,15 @@ def test_an_internal_error_is_a_short_json_500_without_its_traceback(
     assert "internal error" in response.json()["error"]
     assert "boom" not in response.text and "Traceback" not in response.text
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_media_type_in_capitals_is_still_multipart(engine: Engine, tmp_path: Path) -> None:
+    tokens = people(engine)
+    web = client(engine, course(tmp_path))
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.ipynb\"\r\n\r\n"
+        + NOTEBOOK
+        + b"\r\n--B--\r\n"
+    )
+    headers = {**bearer(tokens.alice), "content-type": "Multipart/Form-Data; boundary=B"}
+    assert web.post(UPLOAD, headers=headers, content=body).status_code == 202
