@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from apikit import NOTEBOOK, PLANAR, course, people, rows
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from apikit import NOTEBOOK, PLANAR, course, people, rows
 from grader.server.models import User
 from grader.server.submit import Refused, accept
 
