@@ -5,6 +5,10 @@
   visibility policy for a student
 - ``GET /api/assignments/{id}/results`` (instructors) -> the results document of
   ``grader grade --json`` with every graded submission, the one that counts marked
+
+and what every endpoint shares: who is asking (:func:`require`), rate limits, the CSRF check
+of browser requests, ids from the path. The rest of the API is in :mod:`.api_student` and
+:mod:`.api_instructor`. Every error is ``{"error": "..."}`` with its 4xx.
 """
 
 from __future__ import annotations
