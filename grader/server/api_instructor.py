@@ -159,9 +159,12 @@ def _parse_deadline(body: bytes) -> dt.datetime:
     except ValueError:
         shown = data["deadline"][:60]
         raise HTTPException(422, f"not an ISO 8601 date and time: {shown!r}") from None
-    if deadline.tzinfo is not None:
-        deadline = deadline.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return deadline  # without an offset: UTC
+    if deadline.tzinfo is None:
+        # course.toml reads such a time in the course's zone, a script may mean UTC: ask
+        raise HTTPException(
+            422, "give the deadline's offset, e.g. 2026-12-08T23:59:00+01:00 or ...T22:59:00Z"
+        )
+    return deadline.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 async def extension(request: Request) -> Response:

@@ -187,12 +187,12 @@ def test_many_malformed_requests_never_get_a_5xx_nor_a_traceback(
         (
             "PUT",
             ext.replace("alice", "nobody"),
-            {"headers": prof, "json": {"deadline": "2030-01-01"}},
+            {"headers": prof, "json": {"deadline": "2030-01-01T00:00Z"}},
         ),
         (
             "PUT",
             ext.replace("alice", "prof"),
-            {"headers": prof, "json": {"deadline": "2030-01-01"}},
+            {"headers": prof, "json": {"deadline": "2030-01-01T00:00Z"}},
         ),
         ("POST", "/api/roster", {"headers": csv_body, "content": b"\xff\xfe\x00"}),
         ("POST", "/api/roster", {"headers": csv_body, "content": b'"' + b"x" * 200_000}),
@@ -250,7 +250,7 @@ def test_a_media_type_in_capitals_is_still_multipart(engine: Engine, tmp_path: P
     tokens = people(engine)
     web = client(engine, course(tmp_path))
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.ipynb\"\r\n\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.ipynb"\r\n\r\n'
         + NOTEBOOK
         + b"\r\n--B--\r\n"
     )

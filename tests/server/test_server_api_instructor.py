@@ -174,8 +174,10 @@ def test_extensions_are_checked_and_shown(engine: Engine, tmp_path: Path) -> Non
     assert web.put(path, headers=prof, content=b"{").status_code == 400
     assert web.put(path, headers=prof, json={"when": "2030-01-01"}).status_code == 400
     assert web.put(path, headers=prof, json={"deadline": "soon"}).status_code == 422
+    naive = web.put(path, headers=prof, json={"deadline": "2030-06-01T12:00"})
+    assert naive.status_code == 422 and "offset" in naive.json()["error"]
     to_prof = path.replace("/alice", "/prof")
-    assert web.put(to_prof, headers=prof, json={"deadline": "2030-01-01"}).status_code == 404
+    assert web.put(to_prof, headers=prof, json={"deadline": "2030-01-01T00:00Z"}).status_code == 404
     assert web.delete(path, headers=prof).json()["deadline"] is None
 
 

@@ -27,7 +27,7 @@ def test_an_extension_lets_a_student_submit_after_the_course_deadline(
     tokens = people(engine)
     web = client(engine, course(tmp_path, deadline=ago(hours=1), late="refuse"))
     path = f"/api/assignments/{PLANAR}/extensions/alice"
-    given = web.put(path, headers=bearer(tokens.prof), json={"deadline": "2099-01-01T12:00"})
+    given = web.put(path, headers=bearer(tokens.prof), json={"deadline": "2099-01-01T12:00Z"})
     assert given.status_code == 200 and given.json()["deadline"] == "2099-01-01T12:00:00Z"
     accepted = upload(web, tokens.alice)
     assert accepted.status_code == 202 and accepted.json()["late_days"] == 0

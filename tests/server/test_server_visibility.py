@@ -113,7 +113,8 @@ def test_a_students_extension_keeps_hidden_checks_withheld_until_their_own_deadl
     where = course(tmp_path, deadline=ago(days=1))
     web = client(engine, where)
     path = f"/api/assignments/{PLANAR}/extensions/alice"
-    assert web.put(path, headers=bearer(tokens.prof), json={"deadline": "2099-01-01"}).is_success
+    given = web.put(path, headers=bearer(tokens.prof), json={"deadline": "2099-01-01T00:00Z"})
+    assert given.is_success
     result, text = _read(engine, where, tokens.alice, sid)
     assert result["hidden"]["shown"] is False
     assert result["hidden"]["shown_after"] == "2099-01-01T00:00:00Z"
