@@ -28,6 +28,7 @@ __all__ = [
     "add_user",
     "check_password",
     "digest",
+    "find_user",
     "import_roster",
     "new_api_token",
     "new_signin_link",
@@ -70,6 +71,12 @@ def add_user(
     session.add(user)
     session.flush()  # tables have no ORM relationships: rows referring to it come later
     return user
+
+
+def find_user(session: Session, user_id: str) -> User | None:
+    """The user with that id, or None; an id no account could have is not looked up (a NUL
+    byte in it is an error on PostgreSQL, not a miss)."""
+    return session.get(User, user_id) if USER_ID.fullmatch(user_id) else None
 
 
 def set_password(user: User, password: str) -> None:
@@ -128,6 +135,11 @@ def redeem_signin_link(session: Session, token: str) -> User | None:
     return session.get(User, link.user_id)
 
 
+def _printable(cell: str | None) -> str | None:
+    """A roster cell without control characters (PostgreSQL refuses NUL in text)."""
+    return None if cell is None else "".join(ch for ch in cell if ch.isprintable())
+
+
 @dataclass(frozen=True)
 class RosterReport:
     """What a roster import did: ids added, ids already there (updated), lines refused."""
@@ -161,21 +173,18 @@ def import_roster(session: Session, text: str) -> RosterReport:
             refused.append(f"line {number}: invalid id {user_id[:80]!r}")
             continue
         user = session.get(User, user_id)
+        name = _printable(record.get("name"))
+        email = _printable(record.get("email"))
         if user is None:
             session.add(
-                User(
-                    id=user_id,
-                    role="student",
-                    name=record.get("name", "")[:200],
-                    email=record.get("email", "")[:254],
-                )
+                User(id=user_id, role="student", name=(name or "")[:200], email=(email or "")[:254])
             )
             added.append(user_id)
         elif user.role != "student":
             refused.append(f"line {number}: {user_id!r} is an instructor")
         else:
-            user.name = record.get("name", user.name)[:200]
-            user.email = record.get("email", user.email)[:254]
+            user.name = (user.name if name is None else name)[:200]
+            user.email = (user.email if email is None else email)[:254]
             updated.append(user_id)
         session.flush()
     return RosterReport(tuple(added), tuple(updated), tuple(refused))

@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -42,6 +44,13 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
 # the multipart envelope around an upload: boundaries, headers, the CSRF field
 _ENVELOPE = 64 * 1024
 
@@ -103,7 +112,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401 and not wants_json(request):
         from starlette.responses import RedirectResponse
 
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        target = urlencode({"next": request.url.path})  # a path with & or # stays whole
+        return RedirectResponse(f"/signin?{target}", status_code=303)
     response = error_response(request, exc.status_code, message)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
@@ -114,11 +124,27 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return error_response(request, 413, str(exc))
 
 
+async def _bad_data(request: Request, exc: Exception) -> Response:
+    # The database refused a value that came from the request (PostgreSQL: a NUL byte in
+    # text, an integer out of range): the request is at fault, not the server.
+    log.warning(
+        "the database refused a value on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0][:200],
+    )
+    return error_response(request, 400, "the request holds a value the database cannot store")
+
+
 async def _internal(request: Request, exc: Exception) -> Response:
     log.exception("internal error on %s %s", request.method, request.url.path)
-    return error_response(
+    response = error_response(
         request, 500, "the server met an internal error; it was logged, please try again"
     )
+    # Starlette answers this one outside every middleware: the headers are added here
+    for name, value in _HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 class _SecurityHeaders:
@@ -135,13 +161,7 @@ class _SecurityHeaders:
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cache-control", b"no-store"),
-                ]
+                headers += _HEADERS
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -149,10 +169,12 @@ class _SecurityHeaders:
 
 
 def _routes() -> list[Route | Mount]:
-    from grader.server import api, pages
+    from grader.server import api, api_instructor, api_student, pages
 
     return [
         *api.routes(),
+        *api_student.routes(),
+        *api_instructor.routes(),
         *pages.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -170,6 +192,7 @@ def create_app(
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         HTTPException: _http_error,
         BodyTooLarge: _too_large,
+        DataError: _bad_data,
         Exception: _internal,
     }
     app = Starlette(

@@ -125,7 +125,7 @@ def csrf_ok(identity: Identity, submitted: str | None) -> bool:
     """True when a state-changing request may proceed (token requests need no CSRF token)."""
     if identity.via == "token":
         return True
-    return bool(submitted) and hmac.compare_digest(str(submitted), identity.csrf)
+    return bool(submitted) and _same(str(submitted), identity.csrf)
 
 
 def anonymous_csrf(request: Request) -> str:
@@ -142,4 +142,10 @@ def set_anonymous_csrf(response: Response, token: str, secure: bool = False) -> 
 def anonymous_csrf_ok(request: Request, submitted: str | None) -> bool:
     """The sign-in form's double-submit check."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    return len(cookie) >= 32 and bool(submitted) and hmac.compare_digest(cookie, str(submitted))
+    return len(cookie) >= 32 and bool(submitted) and _same(cookie, str(submitted))
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of two tokens as bytes (``hmac.compare_digest`` raises
+    TypeError on strings with non-ASCII characters, which a form or a header may carry)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))

@@ -54,7 +54,14 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
     def _message(self) -> str:
-        return f"the upload is larger than the limit of {self.limit // (1024 * 1024)} MB"
+        return f"the upload is larger than the limit of {_size(self.limit)}"
+
+
+def _size(count: int) -> str:
+    """A byte count for people: ``5.1 MB``, ``64 KB`` (a small cap read as "0 MB" misled)."""
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    return f"{max(1, count // 1024)} KB"
 
 
 async def _refuse(scope: Scope, send: Any, status: int, message: str) -> None:

@@ -18,27 +18,63 @@ from sqlalchemy.orm import Session
 
 import grader
 from grader import load_assignment
-from grader.results import SCHEMA_VERSION
+from grader.reports import gradebook_csv
+from grader.results import SCHEMA_VERSION, GradingRun
 from grader.server.course import Course, CourseAssignment
 from grader.server.models import User
 from grader.server.records import Record, counting_ids, records
 from grader.server.submit import deadline_for
 from grader.server.visibility import student_view, with_penalty
 
-__all__ = ["assignment_info", "results_document", "submission_view"]
+__all__ = [
+    "assignment_info",
+    "gradebook_text",
+    "results_document",
+    "submission_view",
+    "viewed_result",
+]
 
 
 @functools.lru_cache(maxsize=64)
-def _info(path: Path, mtime: float) -> tuple[str, str, float, tuple[str, ...]]:
+def _info(
+    path: Path, mtime: float
+) -> tuple[str, str, float, tuple[str, ...], tuple[str, ...]]:
     loaded = load_assignment(path)
-    return loaded.id, loaded.title, float(loaded.max_score), tuple(loaded.functions)
+    # the gradebook's columns, as `grader grade` makes them: the functions that have checks
+    columns = tuple(dict.fromkeys(c.spec.function for c in loaded.checks))
+    return loaded.id, loaded.title, float(loaded.max_score), tuple(loaded.functions), columns
 
 
 def assignment_info(entry: CourseAssignment) -> dict[str, Any]:
-    """``{"id", "title", "max_score", "functions"}`` of a course's assignment (cached)."""
+    """``{"id", "title", "max_score", "functions", "columns"}`` of an assignment (cached).
+
+    ``columns`` are the gradebook's per-function columns: the functions that have checks.
+    """
     mtime = (entry.path / "assignment.toml").stat().st_mtime
-    _, title, max_score, functions = _info(entry.path, mtime)
-    return {"id": entry.id, "title": title, "max_score": max_score, "functions": functions}
+    _, title, max_score, functions, columns = _info(entry.path, mtime)
+    return {
+        "id": entry.id,
+        "title": title,
+        "max_score": max_score,
+        "functions": functions,
+        "columns": columns,
+    }
+
+
+def viewed_result(
+    document: dict[str, Any],
+    entry: CourseAssignment,
+    viewer: User,
+    deadline: dt.datetime | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A stored result as ``viewer`` may read it: whole for instructors, filtered for students.
+
+    ``deadline`` is the submission's owner's (their extension included).
+    """
+    if viewer.role == "instructor":
+        return with_penalty(document, entry.rules)
+    return student_view(document, entry.rules, deadline, now)
 
 
 def submission_view(
@@ -61,12 +97,9 @@ def submission_view(
     entry = course.assignment(submission.assignment_id)
     if document is None or entry is None:
         return body
-    if viewer.role == "instructor":
-        body["result"] = with_penalty(document, entry.rules)
-    else:
-        owner = db.get(User, submission.user_id)
-        deadline = deadline_for(db, owner, entry) if owner is not None else None
-        body["result"] = student_view(document, entry.rules, deadline, now)
+    owner = db.get(User, submission.user_id)
+    deadline = deadline_for(db, owner, entry) if owner is not None else None
+    body["result"] = viewed_result(document, entry, viewer, deadline, now)
     return body
 
 
@@ -92,3 +125,16 @@ def results_document(db: Session, entry: CourseAssignment) -> dict[str, Any]:
         "environment_warnings": [],
         "submissions": entries,
     }
+
+
+def gradebook_text(db: Session, entry: CourseAssignment) -> str:
+    """The gradebook CSV of ``grader grade`` over the submissions that count, one per student.
+
+    Scores are after any late penalty; rows are sorted by student id.
+    """
+    document = results_document(db, entry)
+    counting = sorted(
+        (s for s in document["submissions"] if s.get("counts")), key=lambda s: str(s["id"])
+    )
+    run = GradingRun.from_dict({**document, "submissions": counting})
+    return gradebook_csv(run, assignment_info(entry)["columns"])

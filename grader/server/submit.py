@@ -33,10 +33,11 @@ _SUFFIXES = (".ipynb", ".py")
 class Refused(Exception):
     """An upload the course's rules refuse; nothing was stored."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def _check_rules(
     if rules.cooldown_s and last is not None:
         wait = rules.cooldown_s - (now - last).total_seconds()
         if wait > 0:
-            raise Refused(429, f"please wait {math.ceil(wait)} s before submitting again")
+            seconds = math.ceil(wait)
+            raise Refused(429, f"please wait {seconds} s before submitting again", seconds)
     return late_days
 
 
@@ -108,20 +110,28 @@ def accept(
     assignment_id: str,
     filename: str,
     data: bytes,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> Accepted:
-    """Check and commit one upload with its grading job. Raises :class:`Refused`."""
+    """Check and commit one upload with its grading job. Raises :class:`Refused`.
+
+    ``max_bytes`` is the server's upload cap (its settings may lower or raise the default).
+    """
     assignment = course.assignment(assignment_id)
     if assignment is None:
         raise Refused(404, f"no assignment {assignment_id!r} in this course")
     name = safe_filename(filename)
     if not name.lower().endswith(_SUFFIXES):
         raise Refused(415, f"'{name}' is not a notebook: upload a .ipynb file (or a .py script)")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Refused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if len(data) > max_bytes:
+        raise Refused(413, f"the file is larger than the upload limit of {max_bytes} bytes")
     try:
-        reads_submission(data, name, max_bytes=MAX_UPLOAD_BYTES)
+        reads_submission(data, name, max_bytes=max_bytes)
     except InvalidSubmission as exc:
         raise Refused(422, f"'{name}' cannot be graded: {exc}") from None
+    # Two uploads of one student at once must not both pass the limits: on PostgreSQL the
+    # user's row is locked until commit (SQLite's BEGIN IMMEDIATE has one writer already).
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     now = utcnow()
     late_days = _check_rules(session, user, assignment, now)
     sha256 = hashlib.sha256(data).hexdigest()
