@@ -37,7 +37,7 @@ from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
-from grader.stubs import confirm_stubs, release_skeletons
+from grader.stubs import confirm_stubs, release_parameters, release_skeletons
 from grader.testing import StudentCodeError
 
 __all__ = [
@@ -85,6 +85,8 @@ class Grader:
         self.max_bytes = DEFAULT_MAX_BYTES
         # To tell a release's untouched stub from a body written above its marker.
         self.stub_skeletons = release_skeletons(assignment.release)
+        # Checks pass arguments in the stub's order: bound to a student's by these names.
+        self.stub_parameters = release_parameters(assignment.release)
         private = [assignment.root, assignment.solution, assignment.mutants]
         self.zygote = Zygote(
             assignment.helpers,
@@ -180,7 +182,11 @@ class Grader:
     ) -> SubmissionResult:
         program = confirm_stubs(extract_program(source.cells), self.stub_skeletons)
         submission = SandboxSubmission(
-            self.zygote, program, self.limits, numpy=self.assignment.numpy
+            self.zygote,
+            program,
+            self.limits,
+            numpy=self.assignment.numpy,
+            stubs=self.stub_parameters,
         )
         warnings = [*source.warnings, *program.warnings]
         try:
@@ -196,6 +202,7 @@ class Grader:
                 warnings.append(other.warning)
             tests = self._run_checks(submission, program, load_error, checks, other)
             warnings += submission.alias_warnings  # numpy 1 aliases, used at load or call time
+            warnings += submission.signature_warnings
         finally:
             submission.close()
         return SubmissionResult(

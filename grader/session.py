@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from grader.binding import bind, signature_warning
 from grader.extract import Program
 from grader.redact import safe_where
 from grader.sandbox import npcompat
@@ -38,6 +39,9 @@ _KINDS: dict[str, FailureKind] = {
 
 
 _MAX_PARAMETERS = 10_000
+# Names beyond these bounds are not believed (the function is then called positionally).
+_MAX_NAMES, _MAX_NAME = 64, 64
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class LoadFailure(Exception):
@@ -50,15 +54,38 @@ def _text(reply: dict[str, Any], key: str, limit: int = 2000) -> str:
 
 
 def _signature(sig: object) -> Signature | None:
-    """``[positional, required, varargs]`` as the child sends it, or None if malformed."""
-    if not (isinstance(sig, list) and len(sig) == 3):
+    """``[positional, required, varargs, names, positional_only, keyword_only]`` as the child
+    sends it, or None if malformed. Names that are not plain, short identifiers (or do not
+    match the counts) are dropped: the function is then called positionally, as before."""
+    if not (isinstance(sig, list) and len(sig) in (3, 6)):
         return None
-    positional, required, varargs = sig
+    positional, required, varargs = sig[:3]
     if type(positional) is not int or type(required) is not int or type(varargs) is not bool:
         return None
     if not 0 <= required <= positional <= _MAX_PARAMETERS:
         return None
-    return Signature(positional, required, varargs)
+    names = _names(sig[3]) if len(sig) == 6 else None
+    keyword_only = _names(sig[5]) if len(sig) == 6 else None
+    only = sig[4] if len(sig) == 6 else 0
+    if (
+        names is None
+        or keyword_only is None
+        or len(names) != positional
+        or type(only) is not int
+        or not 0 <= only <= positional
+        or len(set(names) | set(keyword_only)) != len(names) + len(keyword_only)
+    ):
+        return Signature(positional, required, varargs)
+    return Signature(positional, required, varargs, names, only, keyword_only)
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """Parameter names as the child sends them: plain identifiers, bounded; else None."""
+    if not (isinstance(value, list) and len(value) <= _MAX_NAMES):
+        return None
+    if not all(type(n) is str and len(n) <= _MAX_NAME and _IDENTIFIER.fullmatch(n) for n in value):
+        return None
+    return tuple(value)
 
 
 def _written_at(name: str, cell: object, line: object, program: Program) -> str | None:
@@ -85,9 +112,17 @@ class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
     def __init__(
-        self, zygote: Zygote, program: Program, limits: Limits, numpy: str = "2"
+        self,
+        zygote: Zygote,
+        program: Program,
+        limits: Limits,
+        numpy: str = "2",
+        stubs: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._zygote = zygote
+        # The release's parameter names per function: checks pass arguments in that order.
+        self._stubs = dict(stubs or {})
+        self._bindings: dict[str, str] = {}  # function -> warning, once each
         self._program = program
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
@@ -100,6 +135,25 @@ class SandboxSubmission:
         self.signatures: dict[str, Signature] = {}
         self._timed_out: dict[str, str] = {}
         self.warnings: list[str] = []
+
+    @property
+    def signature_warnings(self) -> list[str]:
+        """One warning per called function whose signature differs from the exercise's."""
+        return list(self._bindings.values())
+
+    def _bind(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        stub = self._stubs.get(name)
+        signature = self.signatures[name]
+        if not stub:
+            return args, kwargs
+        binding = bind(stub, signature, args, kwargs)
+        if name not in self._bindings:
+            warning = signature_warning(name, stub, signature, binding.by_name)
+            if warning is not None:
+                self._bindings[name] = warning
+        return binding.args, binding.kwargs
 
     @property
     def alias_warnings(self) -> list[str]:
@@ -210,6 +264,7 @@ class SandboxSubmission:
                 message = f"`{name}` could not be loaded: {exc}"
                 raise StudentCodeError(name, "crash", message) from None
         assert self._child is not None
+        args, kwargs = self._bind(name, args, kwargs)
         self._calls += 1
         seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "seed": seed}

@@ -163,11 +163,20 @@ class StudentCodeError(Exception):
 
 @dataclass(frozen=True)
 class Signature:
-    """The shape of a student function's parameter list (names are not trusted or needed)."""
+    """The shape of a student function's parameter list, and its names when known.
+
+    ``names`` are the positional parameters' names (empty when unknown), the first
+    ``positional_only`` of which cannot be passed by name; ``keyword_only`` the names after
+    ``*``. The grader uses the names only to bind a check's arguments as the exercise's stub
+    names them (:mod:`grader.binding`).
+    """
 
     positional: int  # parameters that can be passed positionally
     required: int  # positional parameters without a default
     varargs: bool  # has *args
+    names: tuple[str, ...] = ()
+    positional_only: int = 0
+    keyword_only: tuple[str, ...] = ()
 
     def accepts(self, n: int) -> bool:
         """True when calling with ``n`` positional arguments binds without a TypeError."""
@@ -247,6 +256,9 @@ class LocalSubmission:
             positional=len(pos),
             required=sum(1 for p in pos if p.default is p.empty),
             varargs=any(p.kind == p.VAR_POSITIONAL for p in params),
+            names=tuple(p.name for p in pos),
+            positional_only=sum(1 for p in pos if p.kind == p.POSITIONAL_ONLY),
+            keyword_only=tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY),
         )
 
     def _lookup(self, name: str) -> Callable[..., Any]:

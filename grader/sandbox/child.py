@@ -102,13 +102,21 @@ def describe_exception(exc: BaseException, namespace: dict[str, Any]) -> dict[st
 
 
 def _signature(obj: Any) -> list[Any]:
+    """``[positional, required, varargs, names, positional_only, keyword_only]``."""
     try:
         params = list(inspect.signature(obj).parameters.values())
     except (TypeError, ValueError):
         return [0, 0, True]
     pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     required = sum(1 for p in pos if p.default is p.empty)
-    return [len(pos), required, any(p.kind == p.VAR_POSITIONAL for p in params)]
+    return [
+        len(pos),
+        required,
+        any(p.kind == p.VAR_POSITIONAL for p in params),
+        [p.name for p in pos],
+        sum(1 for p in pos if p.kind == p.POSITIONAL_ONLY),
+        [p.name for p in params if p.kind == p.KEYWORD_ONLY],
+    ]
 
 
 def _import_warning(exc: BaseException, source: str) -> str:

@@ -2,7 +2,8 @@
 
 Every check compares the student's functions with the reference solution (``reference``) on
 inputs drawn from ``rng``, or checks properties that any correct solution has whatever its
-style. Arguments are always passed positionally, so parameter names do not matter. Messages
+style. Arguments are passed in the order of the release's stub; the grader binds them by the
+stub's parameter names where the student's signature has them (grader.binding). Messages
 say what is wrong and what to do, and never show expected values. Advice that gives the
 answer's formula is a ``hint(property=..., formula=...)``: students see the formula only when
 assignment.toml sets ``hints = "formula"``; the instructor's message always has it. What a
