@@ -37,6 +37,7 @@ from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
+from grader.standins import StandIns, standin_notes
 from grader.stubs import confirm_stubs, release_parameters, release_skeletons
 from grader.testing import StudentCodeError
 
@@ -76,7 +77,7 @@ class Grader:
         # the public checks then never pays for (or needs) the solution.
         wants_reference = any(
             "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
-        )
+        ) or (len(assignment.functions) > 1 and any(c.spec.standins for c in self.checks))
         self.reference = (
             load_reference(assignment.solution, helper_dirs)
             if assignment.solution is not None and wants_reference
@@ -200,7 +201,8 @@ class Grader:
             other = None if load_error else self._other_assignment(source, submission, checks)
             if other is not None:
                 warnings.append(other.warning)
-            tests = self._run_checks(submission, program, load_error, checks, other)
+            tests, notes = self._run_checks(submission, program, load_error, checks, other)
+            warnings += notes  # a function graded with a correct stand-in for a wrong one
             warnings += submission.alias_warnings  # numpy 1 aliases, used at load or call time
             warnings += submission.signature_warnings
         finally:
@@ -237,7 +239,7 @@ class Grader:
         load_error: str | None,
         checks: Sequence[Check],
         other: _OtherAssignment | None = None,
-    ) -> list[CheckResult]:
+    ) -> tuple[list[CheckResult], list[str]]:
         fixtures = {"submission": submission, "reference": self.reference}
         # Every visible check runs before any hidden one, so no child that answers a visible
         # check has ever seen a hidden input: student code could keep one in a global and
@@ -246,12 +248,27 @@ class Grader:
         # position, and the results keep the declared order.
         order = sorted(range(len(checks)), key=lambda i: checks[i].visibility == "hidden")
         results: dict[int, CheckResult] = {}
+        used: dict[int, set[str]] = {}
         for index in order:
             submission.seed = index
-            results[index] = self._run_one(
-                checks[index], submission, program, load_error, fixtures, other
+            check = checks[index]
+            standins = (
+                StandIns(self.reference, self.assignment.functions) if check.spec.standins else None
             )
-        return [results[index] for index in range(len(checks))]
+            submission.standins = standins
+            try:
+                results[index] = self._run_one(
+                    check, submission, program, load_error, fixtures, other
+                )
+            finally:
+                submission.standins = None
+            used[index] = standins.used if standins is not None else set()
+        tests = [results[index] for index in range(len(checks))]
+        notes = standin_notes(
+            [(test.function, used[index]) for index, test in enumerate(tests)],
+            {test.function for test in tests if test.outcome != "passed"},
+        )
+        return tests, notes
 
     def _run_one(
         self,

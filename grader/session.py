@@ -21,6 +21,7 @@ from grader.redact import safe_where
 from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
+from grader.standins import MAX_CALLBACKS, StandIns
 from grader.testing import FailureKind, Signature, StudentCodeError
 
 __all__ = ["LoadFailure", "SandboxSubmission"]
@@ -35,6 +36,7 @@ _KINDS: dict[str, FailureKind] = {
     "memory": "memory",
     "missing": "missing",
     "exception": "exception",
+    "callbacks": "crash",
 }
 
 
@@ -123,6 +125,8 @@ class SandboxSubmission:
         # The release's parameter names per function: checks pass arguments in that order.
         self._stubs = dict(stubs or {})
         self._bindings: dict[str, str] = {}  # function -> warning, once each
+        # The exercise's functions standing in for the student's others (set per check).
+        self.standins: StandIns | None = None
         self._program = program
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
@@ -268,9 +272,25 @@ class SandboxSubmission:
         self._calls += 1
         seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "seed": seed}
+        serve = None
+        standins = self.standins
+        offered = standins.offer(name, self.signatures) if standins is not None else []
+        if standins is not None and offered:
+            request["standins"] = offered
+            # Only these carry numpy's global random state both ways (it costs ~0.5 ms).
+            request["draws"] = [name for name in offered if name in standins.drawing]
+            max_bytes = self._limits.result_bytes
+
+            def serve(message: dict[str, Any]) -> bytes:
+                return standins.serve(offered, message, max_bytes)
+
         try:
             reply = self._child.request(
-                request, self._limits.call_timeout_s, self._limits.result_bytes
+                request,
+                self._limits.call_timeout_s,
+                self._limits.result_bytes,
+                serve=serve,
+                max_callbacks=MAX_CALLBACKS,
             )
         except ChildFailure as exc:
             self.close()

@@ -41,8 +41,9 @@ formula. A hand-written failure gives both public forms:
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_ABSENT = object()
 _ATTR = "__grader_check__"
 
 FailureKind = Literal[
@@ -205,6 +207,9 @@ class CheckSpec:
     name: str
     points: float
     func: Callable[..., None]
+    # The reference's versions of the other graded functions stand in for the student's
+    # while this check runs (grader.standins); False grades the student's functions together.
+    standins: bool = True
 
     @property
     def id(self) -> str:
@@ -212,15 +217,21 @@ class CheckSpec:
         return f"{self.function}.{self.name}"
 
 
-def check(function: str, name: str, *, points: float) -> Callable[[F], F]:
-    """Register the decorated function as the check ``<function>.<name>``."""
+def check(function: str, name: str, *, points: float, standins: bool = True) -> Callable[[F], F]:
+    """Register the decorated function as the check ``<function>.<name>``.
+
+    While the check runs, a graded function of the student's that calls another graded
+    function gets the exercise's (reference) version of it, so that one mistake costs points
+    once (see :mod:`grader.standins`). ``standins=False`` turns that off for this check: it
+    then grades the student's functions together, as they call each other.
+    """
     if not function.isidentifier() or not name.replace("_", "a").isalnum():
         raise ValueError(f"bad check id {function}.{name}")
     if points < 0:
         raise ValueError("points must be >= 0")
 
     def decorate(func: F) -> F:
-        setattr(func, _ATTR, CheckSpec(function, name, float(points), func))
+        setattr(func, _ATTR, CheckSpec(function, name, float(points), func, standins))
         return func
 
     return decorate
@@ -236,10 +247,22 @@ class LocalSubmission:
 
     It deep-copies arguments and results like the sandbox boundary does, but gives **no**
     isolation: never use it to grade student code.
+
+    With ``standins`` (the reference's functions) and ``namespace`` (the globals the wrapped
+    functions read), a call to ``f`` runs with the reference's version of every other function
+    of ``standins`` in ``namespace``, as the sandbox does (:mod:`grader.standins`).
     """
 
-    def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
+    def __init__(
+        self,
+        functions: dict[str, Callable[..., Any]],
+        *,
+        namespace: dict[str, Any] | None = None,
+        standins: dict[str, Callable[..., Any]] | None = None,
+    ) -> None:
         self._functions = dict(functions)
+        self._namespace = namespace
+        self._standins = dict(standins or {})
 
     def has(self, name: str) -> bool:
         """True when ``name`` is one of the wrapped functions."""
@@ -261,6 +284,26 @@ class LocalSubmission:
             keyword_only=tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY),
         )
 
+    @contextlib.contextmanager
+    def _standing_in(self, caller: str) -> Iterator[None]:
+        from grader.standins import compatible  # it imports this module
+
+        namespace, saved = self._namespace, {}
+        if namespace is not None:
+            for name, func in self._standins.items():
+                own = self._functions.get(name)
+                if name != caller and compatible(func, self.signature(name) if own else None):
+                    saved[name] = namespace.get(name, _ABSENT)
+                    namespace[name] = func
+        try:
+            yield
+        finally:
+            for name, old in saved.items():
+                if old is _ABSENT:
+                    del namespace[name]  # type: ignore[union-attr]
+                else:
+                    namespace[name] = old  # type: ignore[index]
+
     def _lookup(self, name: str) -> Callable[..., Any]:
         func = self._functions.get(name)
         if not callable(func):
@@ -274,7 +317,8 @@ class LocalSubmission:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+                with self._standing_in(name):
+                    result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             except Exception as exc:
                 raise StudentCodeError(
                     name,

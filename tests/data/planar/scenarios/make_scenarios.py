@@ -88,10 +88,20 @@ def nn_model(X, Y, n_h, learning_rate=1.2, num_iterations=10000, print_cost=Fals
 ''',
         ["nn_model.example", "nn_model.shapes", "nn_model.trains"],
     ),
+    # Issue 12, item 4: nn_model no longer pays for compute_cost (a correct one stands in).
+    "mistake_cost_raises": (
+        '''
+def compute_cost(A2, Y):
+    m = Y.shape[1]
+    logprobs = np.dot(Y, np.log(A2)) + np.dot(1 - Y, np.log(1 - A2))
+    return float(np.squeeze(-logprobs / m))
+''',
+        ["compute_cost.example", "compute_cost.values"],
+    ),
 }
 MISTAKES = ["no_scale", "zero_weights", "uniform_rand", "forward_no_b1", "sigmoid_hidden",
             "tanh_output", "backward_no_1_over_m", "backward_wrong_tanh_derivative",
-            "backward_no_keepdims", "one_d_biases"]
+            "backward_no_keepdims", "one_d_biases", "hardcoded_shapes"]
 
 
 def main() -> None:
