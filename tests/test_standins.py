@@ -70,7 +70,8 @@ def g(x):
 def f(x):
     return g(x)
 def peek():
-    parts = [repr(g(1)), repr(g.__code__.co_consts), repr(g.__code__.co_names), repr(g.__defaults__)]
+    parts = [repr(g(1)), repr(g.__code__.co_consts), repr(g.__code__.co_names)]
+    parts.append(repr(g.__defaults__))
     for cell in g.__closure__ or ():
         parts.append(repr(cell.cell_contents))
         inner = cell.cell_contents
