@@ -3,7 +3,8 @@
 One mistake, one deduction. A student's ``predict`` calls their ``forward_propagation``; if
 that one is wrong, ``predict``'s checks would fail too, and the student would pay twice for
 one mistake. So while a check calls the student's function F, every other graded function G
-it calls is the reference's: the child's global ``G`` is a proxy (:mod:`grader.sandbox.standin`)
+that the exercise's F calls is the reference's: the child's global ``G`` is a proxy
+(:mod:`grader.sandbox.standin`)
 that asks the grader, on the call's channel, to run the reference's G *here*, in the grader's
 process, on the arguments it sends as data, and sends the result back. The reference's code
 never enters the sandbox.
@@ -33,7 +34,7 @@ import numpy as np
 from grader.sandbox import wire
 from grader.testing import Signature
 
-__all__ = ["MAX_CALLBACKS", "StandIns", "compatible", "standin_notes"]
+__all__ = ["MAX_CALLBACKS", "StandIns", "calls", "compatible", "draws", "standin_notes"]
 
 MAX_CALLBACKS = 10_000  # per call: nn_model's 150 iterations make about 600
 _MAX_MESSAGE = 300
@@ -98,32 +99,44 @@ def _text(exc: BaseException) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
 
 
-def draws(func: Callable[..., Any], seen: set[int] | None = None) -> bool:
+def _names_used(func: Callable[..., Any], seen: set[int]) -> set[str]:
+    """The global names ``func``'s code reads, and those of the module's functions it reads."""
+    code = getattr(func, "__code__", None)
+    if code is None or id(code) in seen:
+        return set()
+    seen.add(id(code))
+    codes, names = [code], set()
+    while codes:
+        current = codes.pop()
+        names.update(current.co_names)
+        codes.extend(c for c in current.co_consts if inspect.iscode(c))
+    module = getattr(func, "__globals__", {})
+    for name in list(names):
+        if inspect.isfunction(module.get(name)):
+            names |= _names_used(module[name], seen)
+    return names
+
+
+def calls(func: Callable[..., Any], names: Collection[str]) -> set[str]:
+    """Which of ``names`` the reference's ``func`` calls (reads), directly or through helpers.
+
+    Only those stand in for the student's F: the exercise's F is written to use them. Any
+    other graded function stays the student's own, so a stand-in is never an oracle for a
+    function F was not meant to call (its answers on arbitrary inputs).
+    """
+    return _names_used(func, set()) & set(names)
+
+
+def draws(func: Callable[..., Any]) -> bool:
     """Whether the reference's ``func`` may draw from numpy's global generator.
 
     Read from its code (and the code of the functions of its module it names): a name
     ``random`` means ``np.random.<something>``. Only those calls carry the child's random state
     both ways, which costs about 0.5 ms a call; the others (most of them) skip it. The
     reference is the instructor's code: a miss costs only that the grader's own global state
-    is used, never a wrong grade of a correct draw's *distribution*.
+    is used for that call.
     """
-    seen = set() if seen is None else seen
-    code = getattr(func, "__code__", None)
-    if code is None or id(code) in seen:
-        return False
-    seen.add(id(code))
-    codes = [code]
-    names: set[str] = set()
-    while codes:
-        current = codes.pop()
-        names.update(current.co_names)
-        codes.extend(c for c in current.co_consts if inspect.iscode(c))
-    if "random" in names or "default_rng" in names:
-        return True
-    module = getattr(func, "__globals__", {})
-    return any(
-        inspect.isfunction(module.get(name)) and draws(module[name], seen) for name in names
-    )
+    return bool(_names_used(func, set()) & {"random", "default_rng"})
 
 
 class StandIns:
@@ -148,13 +161,19 @@ class StandIns:
                     self.drawing.add(name)
         self.max_elements = max_elements
         self.used: set[str] = set()
+        # For each graded function, the others the reference's version calls.
+        self.callees = {
+            name: calls(func, self.functions) - {name} for name, func in self.functions.items()
+        }
 
     def offer(self, caller: str, signatures: Mapping[str, Signature]) -> list[str]:
-        """The functions that stand in while the student's ``caller`` runs."""
+        """The functions that stand in while the student's ``caller`` runs: those the
+        reference's ``caller`` calls, whose student versions have the exercise's signature."""
+        callees = self.callees.get(caller, set())
         return [
             name
             for name, func in self.functions.items()
-            if name != caller and compatible(func, signatures.get(name))
+            if name in callees and compatible(func, signatures.get(name))
         ]
 
     def serve(self, offered: Collection[str], message: dict[str, Any], max_bytes: int) -> bytes:

@@ -286,13 +286,15 @@ class LocalSubmission:
 
     @contextlib.contextmanager
     def _standing_in(self, caller: str) -> Iterator[None]:
-        from grader.standins import compatible  # it imports this module
+        from grader.standins import calls, compatible  # it imports this module
 
         namespace, saved = self._namespace, {}
-        if namespace is not None:
+        reference = self._standins.get(caller)
+        if namespace is not None and reference is not None:
+            callees = calls(reference, self._standins) - {caller}
             for name, func in self._standins.items():
                 own = self._functions.get(name)
-                if name != caller and compatible(func, self.signature(name) if own else None):
+                if name in callees and compatible(func, self.signature(name) if own else None):
                     saved[name] = namespace.get(name, _ABSENT)
                     namespace[name] = func
         try:

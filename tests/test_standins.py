@@ -25,7 +25,7 @@ from grader.assignment import load_assignment
 from grader.runner import Grader
 from grader.sandbox import Limits, Zygote, wire
 from grader.session import SandboxSubmission
-from grader.standins import StandIns, compatible, draws, standin_notes
+from grader.standins import StandIns, calls, compatible, draws, standin_notes
 from grader.testing import LocalSubmission, Signature, StudentCodeError
 
 LIMITS = Limits(call_timeout_s=3.0, load_timeout_s=5.0, memory_mb=1024)
@@ -60,8 +60,48 @@ def zeros(n: int) -> Any:
     return np.zeros(n)
 
 
-REFERENCE = SimpleNamespace(g=g, noisy=noisy, strict=strict, slow=slow, zeros=zeros)
-NAMES = ["f", "g", "noisy", "strict", "slow", "zeros"]
+# The reference's callers: a stand-in serves only what the exercise's caller calls.
+def f(x: Any) -> Any:
+    return g(x)
+
+
+def peek() -> Any:
+    return g(1)
+
+
+def seeded() -> Any:
+    return noisy(3)
+
+
+def catches() -> Any:
+    return strict(0)
+
+
+def loop(n: int) -> Any:
+    return sum(g(i) for i in range(n))
+
+
+def slow_user() -> Any:
+    return slow(0)
+
+
+def huge() -> Any:
+    return zeros(1)
+
+
+def unsendable() -> Any:
+    return g(1)
+
+
+def oracle() -> Any:
+    return 0  # the exercise's oracle calls nothing: g stays the student's
+
+
+CALLERS = [f, peek, seeded, catches, loop, slow_user, huge, unsendable, oracle]
+REFERENCE = SimpleNamespace(
+    g=g, noisy=noisy, strict=strict, slow=slow, zeros=zeros, **{c.__name__: c for c in CALLERS}
+)
+NAMES = ["g", "noisy", "strict", "slow", "zeros", *(c.__name__ for c in CALLERS)]
 
 STUDENT = """
 import numpy as np
@@ -94,6 +134,8 @@ def slow_user():
     return [slow(i) for i in range(20)]
 def huge():
     return zeros(10**9).shape
+def oracle():
+    return g(1)
 def unsendable():
     try:
         g({1: 2})
@@ -123,6 +165,8 @@ def test_the_reference_answers_for_the_students_other_functions(sub: SandboxSubm
     assert sub.f(1) == 2  # the reference's g, not the student's (which adds 100)
     assert sub.g(1) == 101  # a function called by the check itself is always the student's
     assert sub.standins is not None and sub.standins.used == {"g"}
+    # Never an oracle: the exercise's oracle() does not call g, so the student's g answers.
+    assert sub.oracle() == 101
     sub.standins = None  # off: the student's functions call each other, as before
     assert sub.f(1) == 101
 
@@ -196,7 +240,8 @@ def test_a_student_g_of_another_signature_is_not_replaced() -> None:
     assert not compatible(g, Signature(1, 1, True, ("x",)))
     stand = StandIns(REFERENCE, NAMES)
     signatures = {"g": Signature(2, 2, False, ("x", "y"))}
-    assert "g" not in stand.offer("f", signatures) and "g" not in stand.offer("g", {})
+    assert stand.offer("f", signatures) == [] and stand.offer("f", {}) == ["g"]
+    assert "g" not in stand.offer("g", {})
 
 
 def test_only_offered_names_are_served() -> None:
@@ -209,6 +254,13 @@ def test_only_offered_names_are_served() -> None:
     answer = wire.decode(stand.serve(["zeros"], {**message, "name": "zeros",
                                                  "args": [10**6]}, 1 << 20))
     assert answer["status"] == "error" and "cannot be sent back" in answer["message"]
+
+
+def test_only_what_the_exercises_function_calls_stands_in() -> None:
+    stand = StandIns(REFERENCE, NAMES)
+    assert stand.offer("f", {}) == ["g"] and stand.offer("oracle", {}) == []
+    assert stand.offer("loop", {}) == ["g"]  # inside a generator expression too
+    assert calls(seeded, NAMES) == {"noisy"}
 
 
 def test_which_reference_functions_draw() -> None:
@@ -233,7 +285,7 @@ def test_local_submission_stands_in_like_the_sandbox() -> None:
     namespace: dict[str, Any] = {}
     exec("def g(x):\n    return x + 100\ndef f(x):\n    return g(x)\n", namespace)
     functions = {"f": namespace["f"], "g": namespace["g"]}
-    local = LocalSubmission(functions, namespace=namespace, standins={"g": g, "f": lambda x: x})
+    local = LocalSubmission(functions, namespace=namespace, standins={"g": g, "f": f})
     assert local.f(1) == 2 and local.g(1) == 101
     assert namespace["g"](1) == 101  # restored after the call
     assert LocalSubmission(functions).f(1) == 101
