@@ -73,8 +73,9 @@ class Grader:
         self.checks = assignment.select(visibility)
         self.max_score = float(sum(c.spec.points for c in self.checks))
         helper_dirs = [assignment.root, *{h.parent for h in assignment.helpers}]
-        # Load the reference only when a selected check asks for it: a student's local run of
-        # the public checks then never pays for (or needs) the solution.
+        # Load the reference only when a selected check asks for it, or may use its functions
+        # as stand-ins (grader.standins). A student's bundle has no solution: their local run
+        # then grades their functions together (stricter than the grade, never more lenient).
         wants_reference = any(
             "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
         ) or (len(assignment.functions) > 1 and any(c.spec.standins for c in self.checks))
