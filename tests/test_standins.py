@@ -384,3 +384,44 @@ def test_deep_symmetry_is_judged_on_the_rows_returned() -> None:
     lost = failing(harness.run_all(harness.namespace(extra=HARD_CODED_DEEP)))
     assert "initialize_parameters_deep.shapes" in lost
     assert "initialize_parameters_deep.symmetry_breaking" not in lost
+
+
+# --- a forged call back, written to the channel by student code ------------------------------
+
+FORGER = '''
+def f(x):
+    import json, os, stat, struct, sys
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                break
+        except OSError:
+            pass
+    frame = sys._getframe()
+    while not isinstance(frame.f_locals.get("request"), dict):
+        frame = frame.f_back
+    header = {"v": {"d": [["op", "callback"], ["id", frame.f_locals["request"]["id"]],
+                          ["name", x], ["args", {"l": [1]}], ["kwargs", {"d": []}]]}, "b": []}
+    raw = json.dumps(header).encode()
+    body = b"GRW1" + struct.pack(">I", len(raw)) + raw
+    os.write(fd, struct.pack(">Q", len(body)) + body)
+    size = struct.unpack(">Q", os.read(fd, 8))[0]
+    data = b""
+    while len(data) < size:
+        data += os.read(fd, size - len(data))
+    (length,) = struct.unpack(">I", data[4:8])
+    return {key: value for key, value in json.loads(data[8 : 8 + length])["v"]["d"]}
+'''
+
+
+def test_a_forged_call_back_gets_only_what_was_offered(zygote: Zygote) -> None:
+    sub = SandboxSubmission(zygote, program(FORGER.strip()), LIMITS)
+    sub.start()
+    try:
+        sub.standins = stand = StandIns(REFERENCE, NAMES)
+        refused = dict(sub.f("oracle"))  # not offered while f runs: nothing is run for it
+        assert refused["status"] == "error" and stand.used == set()
+        answered = dict(sub.f("g"))  # offered: the same as calling the proxy
+        assert answered["status"] == "ok" and answered["value"] == 2 and stand.used == {"g"}
+    finally:
+        sub.close()
