@@ -14,6 +14,11 @@ A check asks for any of three fixtures by parameter name:
 - ``submission``: proxies to the student's functions, which run in the sandbox. Arguments
   and results cross the boundary as data (copies). A call that fails in the student's code
   raises :class:`StudentCodeError`; let it propagate, the runner turns it into the outcome.
+  Pass arguments in the order of the release's stub: the grader binds them by the stub's
+  parameter names where the student's signature has them (:mod:`grader.binding`). While a
+  check runs, the other graded functions that the exercise's version of the called function
+  calls are the reference's (:mod:`grader.standins`; ``@check(..., standins=False)`` to
+  grade the student's functions together).
 - ``reference``: the reference solution's functions (trusted, run in the grader).
 - ``rng``: a ``numpy.random.Generator`` seeded from the check's id, so verdicts are
   deterministic.
