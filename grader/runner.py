@@ -6,6 +6,7 @@ runs only in the sandbox, reached through :class:`grader.session.SandboxSubmissi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import os
@@ -78,11 +79,20 @@ class Grader:
         # then grades their functions together (stricter than the grade, never more lenient).
         wants_reference = any(
             "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
-        ) or (len(assignment.functions) > 1 and any(c.spec.standins for c in self.checks))
+        ) or (
+            len(assignment.functions) > 1
+            and any(c.spec.standins for c in self.checks)
+        )
         self.reference = (
             load_reference(assignment.solution, helper_dirs)
             if assignment.solution is not None and wants_reference
             else SimpleNamespace()
+        )
+        # Read once (the reference's code, for what each function calls); fresh per check.
+        self._standins = (
+            StandIns(self.reference, assignment.functions)
+            if self.reference is not None and len(assignment.functions) > 1
+            else None
         )
         self.max_bytes = DEFAULT_MAX_BYTES
         # To tell a release's untouched stub from a body written above its marker.
@@ -251,18 +261,28 @@ class Grader:
         results: dict[int, CheckResult] = {}
         used: dict[int, set[str]] = {}
         for index in order:
-            submission.seed = index
             check = checks[index]
-            standins = (
-                StandIns(self.reference, self.assignment.functions) if check.spec.standins else None
-            )
-            submission.standins = standins
+            standins = self._standins_for(check)
+            submission.begin_check(index, standins)
             try:
                 results[index] = self._run_one(
                     check, submission, program, load_error, fixtures, other
                 )
+                # Graded first with the student's own functions (correct notebooks pay
+                # nothing); again with stand-ins only when it did not pass and they apply.
+                if standins is not None and _rerun(results[index], submission.wanted):
+                    first = results[index]
+                    with submission.standing_in():
+                        second = self._run_one(
+                            check, submission, program, load_error, fixtures, other
+                        )
+                    # The second run's verdict, pass or fail: with the exercise's helpers,
+                    # it is about this function alone (a failure names its own mistake).
+                    results[index] = dataclasses.replace(
+                        second, duration_s=first.duration_s + second.duration_s
+                    )
             finally:
-                submission.standins = None
+                submission.begin_check(index, None)
             used[index] = standins.used if standins is not None else set()
         tests = [results[index] for index in range(len(checks))]
         notes = standin_notes(
@@ -270,6 +290,14 @@ class Grader:
             {test.function for test in tests if test.outcome != "passed"},
         )
         return tests, notes
+
+    def _standins_for(self, check: Check) -> StandIns | None:
+        """The exercise's functions that may stand in for the student's in this check."""
+        if not check.spec.standins:
+            return None
+        if self._standins is None:
+            return None
+        return self._standins.fresh()
 
     def _run_one(
         self,
@@ -311,6 +339,17 @@ class Grader:
             public_message=verdict.public_message if hidden else None,
             check_bug=verdict.check_bug,
         )
+
+
+def _rerun(result: CheckResult, wanted: set[str]) -> bool:
+    """Whether a check is graded again with stand-ins: it did not pass through the student's
+    fault (a missing function, or the check's own bug, are not helped by them), and a function
+    it called calls other graded functions that stand-ins replace."""
+    return (
+        bool(wanted)
+        and result.outcome in ("failed", "error", "timeout")
+        and result.check_bug is None
+    )
 
 
 class _OtherAssignment(NamedTuple):

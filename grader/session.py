@@ -5,14 +5,20 @@ the boundary as data; a call that fails becomes a :class:`StudentCodeError`. Aft
 crash the child is discarded and a fresh one (same program) serves the next call, so one
 broken function never costs the others their points. A function that timed out is not
 called again in the same submission: its later calls fail at once as timed out, so an endless
-loop costs one time limit per function, not one per check.
+loop costs one time limit per function, not one per check (once more with stand-ins: a
+function that loops only because the student's helper does may still pass then).
+
+Stand-ins (:mod:`grader.standins`) are used only when the runner asks (:meth:`standing_in`):
+a check is graded first with the student's own functions, which costs nothing extra, and
+again with stand-ins only when it did not pass and :attr:`wanted` says they apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from grader.binding import bind, signature_warning
@@ -125,8 +131,14 @@ class SandboxSubmission:
         # The release's parameter names per function: checks pass arguments in that order.
         self._stubs = dict(stubs or {})
         self._bindings: dict[str, str] = {}  # function -> warning, once each
-        # The exercise's functions standing in for the student's others (set per check).
+        # The exercise's functions that may stand in for the student's others (set per check
+        # by begin_check), used only inside standing_in().
         self.standins: StandIns | None = None
+        self._standing_in = False
+        # Functions called this check (without stand-ins) that stand-ins would have applied to.
+        self.wanted: set[str] = set()
+        self.callbacks = 0  # call backs served (stand-ins run here), over the submission
+        self._check_calls = 0  # self._calls when the running check began
         self._program = program
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
@@ -138,7 +150,32 @@ class SandboxSubmission:
         self.seed = 0
         self.signatures: dict[str, Signature] = {}
         self._timed_out: dict[str, str] = {}
+        self._timed_out_standing: dict[str, str] = {}  # the same, for calls with stand-ins
         self.warnings: list[str] = []
+
+    def begin_check(self, seed: int, standins: StandIns | None) -> None:
+        """Start a check: its seed, and the stand-ins it may be graded with again."""
+        self.seed = seed
+        self.standins = standins
+        self._standing_in = False
+        self.wanted = set()
+        self._check_calls = self._calls
+
+    @contextlib.contextmanager
+    def standing_in(self) -> Iterator[None]:
+        """Run the current check again, this time with stand-ins.
+
+        Its calls get the seeds the first run's calls got (same draws in the child), and the
+        checks after it get the seeds they would have got without this second run.
+        """
+        after_first = self._calls
+        self._calls = self._check_calls
+        self._standing_in = True
+        try:
+            yield
+        finally:
+            self._standing_in = False
+            self._calls = after_first
 
     @property
     def signature_warnings(self) -> list[str]:
@@ -255,11 +292,17 @@ class SandboxSubmission:
         """Call the student's ``name`` in the sandbox; raises StudentCodeError on failure."""
         if name not in self.signatures:
             raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
-        if name in self._timed_out:
+        standins = self.standins
+        offered = standins.offer(name, self.signatures) if standins is not None else []
+        if offered and not self._standing_in:
+            self.wanted.add(name)  # the runner may grade this check again with stand-ins
+            offered = []
+        timed_out = self._timed_out_standing if offered else self._timed_out
+        if name in timed_out:
             # A function that already ran out of time is not waited for again: an endless loop
             # would otherwise cost the full limit once per check that calls it.
             raise StudentCodeError(
-                name, "timeout", f"{self._timed_out[name]} (in an earlier check; not run again)"
+                name, "timeout", f"{timed_out[name]} (in an earlier check; not run again)"
             )
         if self._child is None:
             try:
@@ -273,8 +316,6 @@ class SandboxSubmission:
         seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "seed": seed}
         serve = None
-        standins = self.standins
-        offered = standins.offer(name, self.signatures) if standins is not None else []
         if standins is not None and offered:
             request["standins"] = offered
             # Only these carry numpy's global random state both ways (it costs ~0.5 ms).
@@ -282,6 +323,7 @@ class SandboxSubmission:
             max_bytes = self._limits.result_bytes
 
             def serve(message: dict[str, Any]) -> bytes:
+                self.callbacks += 1
                 return standins.serve(offered, message, max_bytes)
 
         try:
@@ -297,7 +339,7 @@ class SandboxSubmission:
             kind = _KINDS.get(exc.kind, "crash")
             message = f"`{name}` {exc.message}"
             if kind == "timeout":
-                self._timed_out[name] = message
+                timed_out[name] = message
             raise StudentCodeError(name, kind, message) from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
         self._read_aliases(reply)

@@ -23,6 +23,7 @@ size of the result sent back.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import io
 import threading
@@ -165,6 +166,12 @@ class StandIns:
         self.callees = {
             name: calls(func, self.functions) - {name} for name, func in self.functions.items()
         }
+
+    def fresh(self) -> StandIns:
+        """The same stand-ins with nothing used yet (cheap: for one check)."""
+        other = copy.copy(self)
+        other.used = set()
+        return other
 
     def offer(self, caller: str, signatures: Mapping[str, Signature]) -> list[str]:
         """The functions that stand in while the student's ``caller`` runs: those the

@@ -9,6 +9,7 @@ per-check switch and note.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,10 @@ from grader.session import SandboxSubmission
 from grader.standins import StandIns, calls, compatible, draws, standin_notes
 from grader.testing import LocalSubmission, Signature, StudentCodeError
 
+ROOT = Path(__file__).resolve().parents[1]
+PLANAR = ROOT / "assignments" / "planar_data_classification"
+PLANAR_SOLUTION = ROOT / "solutions" / "planar_data_classification.ipynb"
+SCENARIOS = Path(__file__).parent / "data" / "planar" / "scenarios"
 LIMITS = Limits(call_timeout_s=3.0, load_timeout_s=5.0, memory_mb=1024)
 SECRET = "reference-secret-7f3a"
 
@@ -150,14 +155,18 @@ def zygote() -> Iterator[Zygote]:
         yield z
 
 
+def _units(source: str) -> list[str]:
+    units = source.strip().split("\ndef ")
+    return [units[0], *("def " + u for u in units[1:])]
+
+
 @pytest.fixture()
 def sub(zygote: Zygote) -> Iterator[SandboxSubmission]:
-    units = [u for u in STUDENT.strip().split("\ndef ")]
-    sources = [units[0], *("def " + u for u in units[1:])]
-    submission = SandboxSubmission(zygote, program(*sources), LIMITS)
+    submission = SandboxSubmission(zygote, program(*_units(STUDENT)), LIMITS)
     submission.start()
-    submission.standins = StandIns(REFERENCE, NAMES)
-    yield submission
+    submission.begin_check(0, StandIns(REFERENCE, NAMES))
+    with submission.standing_in():  # as the runner's second run of a check that failed
+        yield submission
     submission.close()
 
 
@@ -306,8 +315,9 @@ def double_values(submission):
 
 @check("quad", "values", points=1)
 def quad_values(submission):
-    if submission.quad(3) != 12:
-        raise CheckFailed("quad(3) should be 12")
+    value = submission.quad(3)
+    if value != 12:
+        raise CheckFailed(f"quad(3) should be 12, not {value}")
 
 
 @check("quad", "together", points=1, standins=False)
@@ -359,6 +369,98 @@ def test_a_missing_helper_is_stood_in_for(chain: Grader, tmp_path: Path) -> None
     outcomes = {t.id: t.outcome for t in result.tests}
     assert outcomes == {"double.values": "missing", "quad.values": "passed",
                         "quad.together": "error"}
+
+
+def test_a_check_that_fails_anyway_reports_the_run_with_stand_ins(
+    chain: Grader, tmp_path: Path
+) -> None:
+    # Two mistakes: double triples, quad adds 1. quad's failure is about quad's own mistake:
+    # with a correct double, quad(3) is 13 (with the student's double it would be 28).
+    path = tmp_path / "s.py"
+    path.write_text(SOLUTION.replace("2 * x", "3 * x").replace("double(x))", "double(x)) + 1"))
+    result = chain.grade_path(path, "s")
+    tests = {t.id: t for t in result.tests}
+    assert tests["quad.values"].outcome == "failed"
+    assert tests["quad.values"].message == "quad(3) should be 12, not 13"
+
+
+def _count_call_backs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    served = [0]
+    original = StandIns.serve
+
+    def counting(self: StandIns, *args: Any) -> bytes:
+        served[0] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(StandIns, "serve", counting)
+    return served
+
+
+def test_a_correct_notebook_makes_no_call_backs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stand-ins cost a correct notebook nothing: each check runs once, without them.
+    served = _count_call_backs(monkeypatch)
+    with Grader(load_assignment(PLANAR)) as grader:
+        correct = grader.grade_path(PLANAR_SOLUTION, "correct")
+        assert correct.score == correct.max_score
+        assert served[0] == 0
+        # ... while a wrong helper still gets its callers graded with the exercise's.
+        wrong = grader.grade_path(SCENARIOS / "mistake_forward_no_b1.ipynb", "wrong")
+    assert served[0] > 0
+    assert any("standing in" in w for w in wrong.warnings)
+
+
+# --- the second run, with stand-ins: same seeds, its own time-outs ---------------------------
+
+RERUN = """
+import numpy as np
+def g(x):
+    if x == "loop":
+        while True:
+            pass
+    return x + 100
+def f(x):
+    return [g(x), float(np.random.rand())]
+"""
+
+
+def test_the_second_run_draws_what_the_first_drew(zygote: Zygote) -> None:
+    sub = SandboxSubmission(zygote, program(*_units(RERUN)), LIMITS)
+    sub.start()
+    try:
+        sub.begin_check(4, StandIns(REFERENCE, ["g", "f"]))
+        own, first = sub.f(1)
+        assert own == 101 and sub.wanted == {"f"}  # stand-ins would apply: noted, not used
+        assert sub.callbacks == 0
+        with sub.standing_in():
+            stood, again = sub.f(1)
+        assert stood == 2 and again == first and sub.callbacks == 1
+        after = sub.f(1)[1]
+        # The next call draws what it would have drawn had there been no second run.
+        plain = SandboxSubmission(zygote, program(*_units(RERUN)), LIMITS)
+        plain.start()
+        try:
+            plain.begin_check(4, None)
+            assert plain.f(1)[1] == first and plain.f(1)[1] == after
+        finally:
+            plain.close()
+    finally:
+        sub.close()
+
+
+def test_a_time_out_without_stand_ins_does_not_stop_the_run_with_them(zygote: Zygote) -> None:
+    sub = SandboxSubmission(zygote, program(*_units(RERUN)), LIMITS)
+    sub.start()
+    try:
+        sub.begin_check(0, StandIns(REFERENCE, ["g", "f"]))
+        for _ in range(2):  # the second time at once: not waited for again
+            with pytest.raises(StudentCodeError) as info:
+                sub.f("loop")
+            assert info.value.kind == "timeout"
+        assert "not run again" in str(info.value)
+        with sub.standing_in(), pytest.raises(StudentCodeError, match="raised TypeError"):
+            sub.f("loop")  # ran: the exercise's g cannot add 1 to a string
+    finally:
+        sub.close()
 
 
 # --- judging a property on what was returned -------------------------------------------------
@@ -417,11 +519,14 @@ def f(x):
 def test_a_forged_call_back_gets_only_what_was_offered(zygote: Zygote) -> None:
     sub = SandboxSubmission(zygote, program(FORGER.strip()), LIMITS)
     sub.start()
+    stack = contextlib.ExitStack()
     try:
-        sub.standins = stand = StandIns(REFERENCE, NAMES)
+        sub.begin_check(0, stand := StandIns(REFERENCE, NAMES))
+        stack.enter_context(sub.standing_in())
         refused = dict(sub.f("oracle"))  # not offered while f runs: nothing is run for it
         assert refused["status"] == "error" and stand.used == set()
         answered = dict(sub.f("g"))  # offered: the same as calling the proxy
         assert answered["status"] == "ok" and answered["value"] == 2 and stand.used == {"g"}
     finally:
+        stack.close()
         sub.close()
