@@ -81,7 +81,7 @@ class Grader:
             "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
         ) or (
             len(assignment.functions) > 1
-            and any(c.spec.standins for c in self.checks)
+            and any(c.spec.standins and c.id not in assignment.standins_off for c in self.checks)
         )
         self.reference = (
             load_reference(assignment.solution, helper_dirs)
@@ -293,7 +293,7 @@ class Grader:
 
     def _standins_for(self, check: Check) -> StandIns | None:
         """The exercise's functions that may stand in for the student's in this check."""
-        if not check.spec.standins:
+        if not check.spec.standins or check.id in self.assignment.standins_off:
             return None
         if self._standins is None:
             return None

@@ -23,6 +23,7 @@ from sandbox_helpers import program
 
 from grader import session
 from grader.assignment import load_assignment
+from grader.errors import AssignmentError
 from grader.runner import Grader
 from grader.sandbox import Limits, Zygote, wire
 from grader.session import SandboxSubmission
@@ -382,6 +383,33 @@ def test_a_check_that_fails_anyway_reports_the_run_with_stand_ins(
     tests = {t.id: t for t in result.tests}
     assert tests["quad.values"].outcome == "failed"
     assert tests["quad.values"].message == "quad(3) should be 12, not 13"
+
+
+def test_the_switch_in_assignment_toml(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "checks.py").write_text(CHECKS)
+    (root / "solution.py").write_text(SOLUTION)
+    toml = (
+        'id = "chain"\nsolution = "solution.py"\nhidden_tests = ["tests/checks.py"]\n'
+        'functions = ["double", "quad"]\n[standins]\n'
+    )
+    (root / "assignment.toml").write_text(toml + 'off = ["quad.values", "quad.nope", "x.y"]\n')
+    with pytest.raises(AssignmentError, match=r"'quad\.nope', 'x\.y', which no check has"):
+        load_assignment(root)
+    (root / "assignment.toml").write_text(toml + 'of = ["quad.values"]\n')
+    with pytest.raises(AssignmentError, match="unknown key 'of'"):
+        load_assignment(root)
+    (root / "assignment.toml").write_text(toml + 'off = ["quad.values"]\n')
+    path = tmp_path / "s.py"
+    path.write_text(SOLUTION.replace("2 * x", "3 * x"))
+    with Grader(load_assignment(root)) as grader:
+        result = grader.grade_path(path, "s")
+    outcomes = {t.id: t.outcome for t in result.tests}
+    # quad.values is graded with the student's double, as the decorator's switch does.
+    assert outcomes == {"double.values": "failed", "quad.values": "failed",
+                        "quad.together": "failed"}
+    assert not [w for w in result.warnings if "standing in" in w]
 
 
 def _count_call_backs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
