@@ -1,8 +1,10 @@
-"""What stand-ins cost: the planar reference graded with and without them.
+"""What stand-ins cost: planar notebooks graded with and without them.
 
-Grades the reference solution ``--n`` times with stand-ins on (the default) and off (every
-check's ``standins=False``), in one grader each, and prints the median time per submission and
-of the checks that call back (nn_model's and predict's), and the number of call backs.
+Grades the reference solution (correct) and a notebook whose ``forward_propagation`` forgets
+``b1`` (wrong: nn_model's and predict's checks are graded again with stand-ins) ``--n`` times
+each, with stand-ins on (the default) and off (every check's ``standins=False``), in one
+grader each, and prints the median time per submission and of the checks that may call back
+(nn_model's and predict's), and the number of call backs per submission.
 
     python benchmarks/standins.py --n 10
 """
@@ -21,6 +23,7 @@ from grader.standins import StandIns
 ROOT = Path(__file__).resolve().parents[1]
 PLANAR = ROOT / "assignments" / "planar_data_classification"
 SOLUTION = ROOT / "solutions" / "planar_data_classification.ipynb"
+WRONG = ROOT / "tests" / "data" / "planar" / "scenarios" / "mistake_forward_no_b1.ipynb"
 
 
 def _without_standins(assignment: Assignment) -> Assignment:
@@ -31,7 +34,9 @@ def _without_standins(assignment: Assignment) -> Assignment:
     return dataclasses.replace(assignment, checks=checks)
 
 
-def _measure(assignment: Assignment, n: int) -> tuple[float, dict[str, float], int]:
+def _measure(
+    assignment: Assignment, notebook: Path, n: int
+) -> tuple[float, dict[str, float], int]:
     served = [0]
     original = StandIns.serve
 
@@ -44,11 +49,11 @@ def _measure(assignment: Assignment, n: int) -> tuple[float, dict[str, float], i
     per_check: dict[str, list[float]] = {}
     try:
         with Grader(assignment) as grader:
-            grader.grade_path(SOLUTION, "warm-up")
+            grader.grade_path(notebook, "warm-up")
             served[0] = 0
             for i in range(n):
-                result = grader.grade_path(SOLUTION, f"ref{i}")
-                assert result.score == result.max_score
+                result = grader.grade_path(notebook, f"s{i}")
+                assert notebook != SOLUTION or result.score == result.max_score
                 totals.append(result.duration_s)
                 for test in result.tests:
                     if test.function in ("nn_model", "predict"):
@@ -64,12 +69,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10)
     args = parser.parse_args()
     planar = load_assignment(PLANAR)
-    for label, assignment in (("on", planar), ("off", _without_standins(planar))):
-        total, checks, callbacks = _measure(assignment, args.n)
-        print(f"stand-ins {label}: {total * 1000:.0f} ms per submission (median of {args.n}), "
-              f"{callbacks} call backs each")
-        for check_id, seconds in sorted(checks.items()):
-            print(f"    {check_id:<20} {seconds * 1000:7.1f} ms")
+    for name, notebook in (("correct", SOLUTION), ("wrong forward_propagation", WRONG)):
+        print(f"{name} ({notebook.name}):")
+        for label, assignment in (("on", planar), ("off", _without_standins(planar))):
+            total, checks, callbacks = _measure(assignment, notebook, args.n)
+            print(f"  stand-ins {label}: {total * 1000:.0f} ms per submission (median of "
+                  f"{args.n}), {callbacks} call backs each")
+            for check_id, seconds in sorted(checks.items()):
+                print(f"      {check_id:<20} {seconds * 1000:7.1f} ms")
 
 
 if __name__ == "__main__":

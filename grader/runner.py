@@ -91,7 +91,7 @@ class Grader:
         # Read once (the reference's code, for what each function calls); fresh per check.
         self._standins = (
             StandIns(self.reference, assignment.functions)
-            if self.reference is not None and len(assignment.functions) > 1
+            if wants_reference and len(assignment.functions) > 1
             else None
         )
         self.max_bytes = DEFAULT_MAX_BYTES

@@ -9,6 +9,13 @@ that asks the grader, on the call's channel, to run the reference's G *here*, in
 process, on the arguments it sends as data, and sends the result back. The reference's code
 never enters the sandbox.
 
+Only where it matters: each check runs first with the student's own functions (no call
+backs, as cheap as without stand-ins), and runs again with stand-ins only when it did not
+pass and stand-ins apply to a function it called (:mod:`grader.runner`); the second verdict
+counts. A correct notebook therefore never calls back. A wrong F passes the first run only
+if a wrong G makes up for F's mistake exactly (two mistakes that cancel): G still loses its
+own checks.
+
 The student's own G is used instead (as before stand-ins) when its signature is not the
 exercise's (the student's F was written for it), when the call does not bind to the
 reference's signature, or when its arguments ask for too much work to do here.

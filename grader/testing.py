@@ -15,10 +15,12 @@ A check asks for any of three fixtures by parameter name:
   and results cross the boundary as data (copies). A call that fails in the student's code
   raises :class:`StudentCodeError`; let it propagate, the runner turns it into the outcome.
   Pass arguments in the order of the release's stub: the grader binds them by the stub's
-  parameter names where the student's signature has them (:mod:`grader.binding`). While a
-  check runs, the other graded functions that the exercise's version of the called function
-  calls are the reference's (:mod:`grader.standins`; ``@check(..., standins=False)`` to
-  grade the student's functions together).
+  parameter names where the student's signature has them (:mod:`grader.binding`). A check
+  runs first with the student's functions; if it does not pass, it runs again with the
+  reference's versions of the other graded functions that the exercise's version of the
+  called function calls (:mod:`grader.standins`), and that run's verdict counts
+  (``@check(..., standins=False)`` or ``[standins] off`` in assignment.toml to grade the
+  student's functions together only). Both runs get the same ``rng`` draws.
 - ``reference``: the reference solution's functions (trusted, run in the grader).
 - ``rng``: a ``numpy.random.Generator`` seeded from the check's id, so verdicts are
   deterministic.
@@ -212,8 +214,9 @@ class CheckSpec:
     name: str
     points: float
     func: Callable[..., None]
-    # The reference's versions of the other graded functions stand in for the student's
-    # while this check runs (grader.standins); False grades the student's functions together.
+    # A check that fails is run again with the reference's versions of the other graded
+    # functions standing in for the student's (grader.standins); False grades the student's
+    # functions together only.
     standins: bool = True
 
     @property
@@ -225,10 +228,12 @@ class CheckSpec:
 def check(function: str, name: str, *, points: float, standins: bool = True) -> Callable[[F], F]:
     """Register the decorated function as the check ``<function>.<name>``.
 
-    While the check runs, a graded function of the student's that calls another graded
-    function gets the exercise's (reference) version of it, so that one mistake costs points
-    once (see :mod:`grader.standins`). ``standins=False`` turns that off for this check: it
-    then grades the student's functions together, as they call each other.
+    A check that does not pass with the student's functions runs again, with the exercise's
+    (reference) versions of the other graded functions the called one calls standing in for
+    the student's, and that second verdict counts, so that one mistake costs points once (see
+    :mod:`grader.standins`). ``standins=False`` turns that off for this check (as does
+    ``[standins] off`` in assignment.toml): it then grades the student's functions together,
+    as they call each other.
     """
     if not function.isidentifier() or not name.replace("_", "a").isalnum():
         raise ValueError(f"bad check id {function}.{name}")
@@ -255,7 +260,8 @@ class LocalSubmission:
 
     With ``standins`` (the reference's functions) and ``namespace`` (the globals the wrapped
     functions read), a call to ``f`` runs with the reference's version of every other function
-    of ``standins`` in ``namespace``, as the sandbox does (:mod:`grader.standins`).
+    of ``standins`` in ``namespace``, as the sandbox does in a check's second run
+    (:mod:`grader.standins`): always, so a check's author sees the run with stand-ins.
     """
 
     def __init__(
