@@ -56,6 +56,9 @@ class Assignment:
     # The numpy major version the course was written for ([compat] numpy): with "1", the
     # aliases numpy 2 removed (np.int, np.float_, np.product...) work, each use a warning.
     numpy: str = "2"
+    # Checks graded with the student's functions only, never with stand-ins ([standins] off;
+    # the same as the check's decorator saying standins=False).
+    standins_off: frozenset[str] = frozenset()
 
     @property
     def max_score(self) -> float:
@@ -219,6 +222,30 @@ def _numpy_compat(data: dict[str, Any]) -> str:
     return str(value)
 
 
+def _standins_off(data: dict[str, Any], checks: Sequence[Check]) -> frozenset[str]:
+    """``[standins] off``: ids of checks never graded with stand-ins (grader.standins)."""
+    raw = data.get("standins", {})
+    if not isinstance(raw, dict):
+        raise AssignmentError(
+            'assignment.toml: [standins] must be a table, like [standins] off = ["nn_model.trains"]'
+        )
+    unknown_keys = sorted(set(raw) - {"off"})
+    if unknown_keys:
+        raise AssignmentError(
+            f"assignment.toml: [standins] has unknown key {unknown_keys[0]!r} (only 'off' is "
+            "known: the ids of checks graded without stand-ins)"
+        )
+    off = _str_list(raw, "off")
+    known = {check.id for check in checks}
+    unknown = sorted(set(off) - known)
+    if unknown:
+        raise AssignmentError(
+            f"assignment.toml: [standins] off names {', '.join(map(repr, unknown))}, which "
+            "no check has as its id (ids are <function>.<check>, like 'nn_model.trains')"
+        )
+    return frozenset(off)
+
+
 def load_assignment(name: str | Path) -> Assignment:
     """Load and validate an assignment folder (or id). Raises AssignmentError."""
     root = resolve_assignment(name)
@@ -257,6 +284,7 @@ def load_assignment(name: str | Path) -> Assignment:
         hints=_hints(data),
         requires=_requires(data),
         numpy=_numpy_compat(data),
+        standins_off=_standins_off(data, checks),
     )
 
 

@@ -6,6 +6,7 @@ runs only in the sandbox, reached through :class:`grader.session.SandboxSubmissi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import os
@@ -37,7 +38,8 @@ from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
 from grader.session import LoadFailure, SandboxSubmission
-from grader.stubs import confirm_stubs, release_skeletons
+from grader.standins import StandIns, standin_notes
+from grader.stubs import confirm_stubs, release_parameters, release_skeletons
 from grader.testing import StudentCodeError
 
 __all__ = [
@@ -72,19 +74,31 @@ class Grader:
         self.checks = assignment.select(visibility)
         self.max_score = float(sum(c.spec.points for c in self.checks))
         helper_dirs = [assignment.root, *{h.parent for h in assignment.helpers}]
-        # Load the reference only when a selected check asks for it: a student's local run of
-        # the public checks then never pays for (or needs) the solution.
+        # Load the reference only when a selected check asks for it, or may use its functions
+        # as stand-ins (grader.standins). A student's bundle has no solution: their local run
+        # then grades their functions together (stricter than the grade, never more lenient).
         wants_reference = any(
             "reference" in inspect.signature(c.spec.func).parameters for c in self.checks
+        ) or (
+            len(assignment.functions) > 1
+            and any(c.spec.standins and c.id not in assignment.standins_off for c in self.checks)
         )
         self.reference = (
             load_reference(assignment.solution, helper_dirs)
             if assignment.solution is not None and wants_reference
             else SimpleNamespace()
         )
+        # Read once (the reference's code, for what each function calls); fresh per check.
+        self._standins = (
+            StandIns(self.reference, assignment.functions)
+            if wants_reference and len(assignment.functions) > 1
+            else None
+        )
         self.max_bytes = DEFAULT_MAX_BYTES
         # To tell a release's untouched stub from a body written above its marker.
         self.stub_skeletons = release_skeletons(assignment.release)
+        # Checks pass arguments in the stub's order: bound to a student's by these names.
+        self.stub_parameters = release_parameters(assignment.release)
         private = [assignment.root, assignment.solution, assignment.mutants]
         self.zygote = Zygote(
             assignment.helpers,
@@ -180,7 +194,11 @@ class Grader:
     ) -> SubmissionResult:
         program = confirm_stubs(extract_program(source.cells), self.stub_skeletons)
         submission = SandboxSubmission(
-            self.zygote, program, self.limits, numpy=self.assignment.numpy
+            self.zygote,
+            program,
+            self.limits,
+            numpy=self.assignment.numpy,
+            stubs=self.stub_parameters,
         )
         warnings = [*source.warnings, *program.warnings]
         try:
@@ -194,8 +212,10 @@ class Grader:
             other = None if load_error else self._other_assignment(source, submission, checks)
             if other is not None:
                 warnings.append(other.warning)
-            tests = self._run_checks(submission, program, load_error, checks, other)
+            tests, notes = self._run_checks(submission, program, load_error, checks, other)
+            warnings += notes  # a function graded with a correct stand-in for a wrong one
             warnings += submission.alias_warnings  # numpy 1 aliases, used at load or call time
+            warnings += submission.signature_warnings
         finally:
             submission.close()
         return SubmissionResult(
@@ -230,7 +250,7 @@ class Grader:
         load_error: str | None,
         checks: Sequence[Check],
         other: _OtherAssignment | None = None,
-    ) -> list[CheckResult]:
+    ) -> tuple[list[CheckResult], list[str]]:
         fixtures = {"submission": submission, "reference": self.reference}
         # Every visible check runs before any hidden one, so no child that answers a visible
         # check has ever seen a hidden input: student code could keep one in a global and
@@ -239,12 +259,45 @@ class Grader:
         # position, and the results keep the declared order.
         order = sorted(range(len(checks)), key=lambda i: checks[i].visibility == "hidden")
         results: dict[int, CheckResult] = {}
+        used: dict[int, set[str]] = {}
         for index in order:
-            submission.seed = index
-            results[index] = self._run_one(
-                checks[index], submission, program, load_error, fixtures, other
-            )
-        return [results[index] for index in range(len(checks))]
+            check = checks[index]
+            standins = self._standins_for(check)
+            submission.begin_check(index, standins)
+            try:
+                results[index] = self._run_one(
+                    check, submission, program, load_error, fixtures, other
+                )
+                # Graded first with the student's own functions (correct notebooks pay
+                # nothing); again with stand-ins only when it did not pass and they apply.
+                if standins is not None and _rerun(results[index], submission.wanted):
+                    first = results[index]
+                    with submission.standing_in():
+                        second = self._run_one(
+                            check, submission, program, load_error, fixtures, other
+                        )
+                    # The second run's verdict, pass or fail: with the exercise's helpers,
+                    # it is about this function alone (a failure names its own mistake).
+                    results[index] = dataclasses.replace(
+                        second, duration_s=first.duration_s + second.duration_s
+                    )
+            finally:
+                submission.begin_check(index, None)
+            used[index] = standins.used if standins is not None else set()
+        tests = [results[index] for index in range(len(checks))]
+        notes = standin_notes(
+            [(test.function, used[index]) for index, test in enumerate(tests)],
+            {test.function for test in tests if test.outcome != "passed"},
+        )
+        return tests, notes
+
+    def _standins_for(self, check: Check) -> StandIns | None:
+        """The exercise's functions that may stand in for the student's in this check."""
+        if not check.spec.standins or check.id in self.assignment.standins_off:
+            return None
+        if self._standins is None:
+            return None
+        return self._standins.fresh()
 
     def _run_one(
         self,
@@ -286,6 +339,17 @@ class Grader:
             public_message=verdict.public_message if hidden else None,
             check_bug=verdict.check_bug,
         )
+
+
+def _rerun(result: CheckResult, wanted: set[str]) -> bool:
+    """Whether a check is graded again with stand-ins: it did not pass through the student's
+    fault (a missing function, or the check's own bug, are not helped by them), and a function
+    it called calls other graded functions that stand-ins replace."""
+    return (
+        bool(wanted)
+        and result.outcome in ("failed", "error", "timeout")
+        and result.check_bug is None
+    )
 
 
 class _OtherAssignment(NamedTuple):

@@ -5,21 +5,29 @@ the boundary as data; a call that fails becomes a :class:`StudentCodeError`. Aft
 crash the child is discarded and a fresh one (same program) serves the next call, so one
 broken function never costs the others their points. A function that timed out is not
 called again in the same submission: its later calls fail at once as timed out, so an endless
-loop costs one time limit per function, not one per check.
+loop costs one time limit per function, not one per check (once more with stand-ins: a
+function that loops only because the student's helper does may still pass then).
+
+Stand-ins (:mod:`grader.standins`) are used only when the runner asks (:meth:`standing_in`):
+a check is graded first with the student's own functions, which costs nothing extra, and
+again with stand-ins only when it did not pass and :attr:`wanted` says they apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from grader.binding import bind, signature_warning
 from grader.extract import Program
 from grader.redact import safe_where
 from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
+from grader.standins import MAX_CALLBACKS, StandIns
 from grader.testing import FailureKind, Signature, StudentCodeError
 
 __all__ = ["LoadFailure", "SandboxSubmission"]
@@ -34,10 +42,14 @@ _KINDS: dict[str, FailureKind] = {
     "memory": "memory",
     "missing": "missing",
     "exception": "exception",
+    "callbacks": "crash",
 }
 
 
 _MAX_PARAMETERS = 10_000
+# Names beyond these bounds are not believed (the function is then called positionally).
+_MAX_NAMES, _MAX_NAME = 64, 64
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class LoadFailure(Exception):
@@ -50,15 +62,38 @@ def _text(reply: dict[str, Any], key: str, limit: int = 2000) -> str:
 
 
 def _signature(sig: object) -> Signature | None:
-    """``[positional, required, varargs]`` as the child sends it, or None if malformed."""
-    if not (isinstance(sig, list) and len(sig) == 3):
+    """``[positional, required, varargs, names, positional_only, keyword_only]`` as the child
+    sends it, or None if malformed. Names that are not plain, short identifiers (or do not
+    match the counts) are dropped: the function is then called positionally, as before."""
+    if not (isinstance(sig, list) and len(sig) in (3, 6)):
         return None
-    positional, required, varargs = sig
+    positional, required, varargs = sig[:3]
     if type(positional) is not int or type(required) is not int or type(varargs) is not bool:
         return None
     if not 0 <= required <= positional <= _MAX_PARAMETERS:
         return None
-    return Signature(positional, required, varargs)
+    names = _names(sig[3]) if len(sig) == 6 else None
+    keyword_only = _names(sig[5]) if len(sig) == 6 else None
+    only = sig[4] if len(sig) == 6 else 0
+    if (
+        names is None
+        or keyword_only is None
+        or len(names) != positional
+        or type(only) is not int
+        or not 0 <= only <= positional
+        or len(set(names) | set(keyword_only)) != len(names) + len(keyword_only)
+    ):
+        return Signature(positional, required, varargs)
+    return Signature(positional, required, varargs, names, only, keyword_only)
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """Parameter names as the child sends them: plain identifiers, bounded; else None."""
+    if not (isinstance(value, list) and len(value) <= _MAX_NAMES):
+        return None
+    if not all(type(n) is str and len(n) <= _MAX_NAME and _IDENTIFIER.fullmatch(n) for n in value):
+        return None
+    return tuple(value)
 
 
 def _written_at(name: str, cell: object, line: object, program: Program) -> str | None:
@@ -85,9 +120,25 @@ class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
     def __init__(
-        self, zygote: Zygote, program: Program, limits: Limits, numpy: str = "2"
+        self,
+        zygote: Zygote,
+        program: Program,
+        limits: Limits,
+        numpy: str = "2",
+        stubs: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._zygote = zygote
+        # The release's parameter names per function: checks pass arguments in that order.
+        self._stubs = dict(stubs or {})
+        self._bindings: dict[str, str] = {}  # function -> warning, once each
+        # The exercise's functions that may stand in for the student's others (set per check
+        # by begin_check), used only inside standing_in().
+        self.standins: StandIns | None = None
+        self._standing_in = False
+        # Functions called this check (without stand-ins) that stand-ins would have applied to.
+        self.wanted: set[str] = set()
+        self.callbacks = 0  # call backs served (stand-ins run here), over the submission
+        self._check_calls = 0  # self._calls when the running check began
         self._program = program
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
@@ -99,7 +150,51 @@ class SandboxSubmission:
         self.seed = 0
         self.signatures: dict[str, Signature] = {}
         self._timed_out: dict[str, str] = {}
+        self._timed_out_standing: dict[str, str] = {}  # the same, for calls with stand-ins
         self.warnings: list[str] = []
+
+    def begin_check(self, seed: int, standins: StandIns | None) -> None:
+        """Start a check: its seed, and the stand-ins it may be graded with again."""
+        self.seed = seed
+        self.standins = standins
+        self._standing_in = False
+        self.wanted = set()
+        self._check_calls = self._calls
+
+    @contextlib.contextmanager
+    def standing_in(self) -> Iterator[None]:
+        """Run the current check again, this time with stand-ins.
+
+        Its calls get the seeds the first run's calls got (same draws in the child), and the
+        checks after it get the seeds they would have got without this second run.
+        """
+        after_first = self._calls
+        self._calls = self._check_calls
+        self._standing_in = True
+        try:
+            yield
+        finally:
+            self._standing_in = False
+            self._calls = after_first
+
+    @property
+    def signature_warnings(self) -> list[str]:
+        """One warning per called function whose signature differs from the exercise's."""
+        return list(self._bindings.values())
+
+    def _bind(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        stub = self._stubs.get(name)
+        signature = self.signatures[name]
+        if not stub:
+            return args, kwargs
+        binding = bind(stub, signature, args, kwargs)
+        if name not in self._bindings:
+            warning = signature_warning(name, stub, signature, binding.by_name)
+            if warning is not None:
+                self._bindings[name] = warning
+        return binding.args, binding.kwargs
 
     @property
     def alias_warnings(self) -> list[str]:
@@ -197,11 +292,17 @@ class SandboxSubmission:
         """Call the student's ``name`` in the sandbox; raises StudentCodeError on failure."""
         if name not in self.signatures:
             raise StudentCodeError(name, "missing", f"no function `{name}` is defined")
-        if name in self._timed_out:
+        standins = self.standins
+        offered = standins.offer(name, self.signatures) if standins is not None else []
+        if offered and not self._standing_in:
+            self.wanted.add(name)  # the runner may grade this check again with stand-ins
+            offered = []
+        timed_out = self._timed_out_standing if offered else self._timed_out
+        if name in timed_out:
             # A function that already ran out of time is not waited for again: an endless loop
             # would otherwise cost the full limit once per check that calls it.
             raise StudentCodeError(
-                name, "timeout", f"{self._timed_out[name]} (in an earlier check; not run again)"
+                name, "timeout", f"{timed_out[name]} (in an earlier check; not run again)"
             )
         if self._child is None:
             try:
@@ -210,19 +311,35 @@ class SandboxSubmission:
                 message = f"`{name}` could not be loaded: {exc}"
                 raise StudentCodeError(name, "crash", message) from None
         assert self._child is not None
+        args, kwargs = self._bind(name, args, kwargs)
         self._calls += 1
         seed = zlib.crc32(f"{self.seed}:{self._calls}".encode())
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "seed": seed}
+        serve = None
+        if standins is not None and offered:
+            request["standins"] = offered
+            # Only these carry numpy's global random state both ways (it costs ~0.5 ms).
+            request["draws"] = [name for name in offered if name in standins.drawing]
+            max_bytes = self._limits.result_bytes
+
+            def serve(message: dict[str, Any]) -> bytes:
+                self.callbacks += 1
+                return standins.serve(offered, message, max_bytes)
+
         try:
             reply = self._child.request(
-                request, self._limits.call_timeout_s, self._limits.result_bytes
+                request,
+                self._limits.call_timeout_s,
+                self._limits.result_bytes,
+                serve=serve,
+                max_callbacks=MAX_CALLBACKS,
             )
         except ChildFailure as exc:
             self.close()
             kind = _KINDS.get(exc.kind, "crash")
             message = f"`{name}` {exc.message}"
             if kind == "timeout":
-                self._timed_out[name] = message
+                timed_out[name] = message
             raise StudentCodeError(name, kind, message) from None
         self._output.append(_text(reply, "output", self._limits.output_chars + 100))
         self._read_aliases(reply)

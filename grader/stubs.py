@@ -11,6 +11,7 @@ Without a release, or for a function it has no empty stub of, the region decides
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping
@@ -20,7 +21,16 @@ from grader.errors import InvalidSubmission
 from grader.extract import Program, extract_program
 from grader.notebook import read_submission
 
-__all__ = ["confirm_stubs", "release_skeletons"]
+__all__ = ["confirm_stubs", "release_parameters", "release_skeletons"]
+
+
+def _release_program(release: Path | None) -> Program | None:
+    if release is None:
+        return None
+    try:
+        return extract_program(read_submission(str(release), schema=False).cells)
+    except InvalidSubmission:
+        return None  # verify reports a broken release; grading goes on as without one
 
 
 def release_skeletons(release: Path | None) -> dict[str, tuple[str, ...]]:
@@ -28,13 +38,32 @@ def release_skeletons(release: Path | None) -> dict[str, tuple[str, ...]]:
 
     The release is the instructor's file: read once per run, like its imports.
     """
-    if release is None:
+    program = _release_program(release)
+    if program is None:
         return {}
-    try:
-        program = extract_program(read_submission(str(release), schema=False).cells)
-    except InvalidSubmission:
-        return {}  # verify reports a broken release; grading goes on as without one
     return {name: info.skeleton for name, info in program.functions.items() if info.stub_empty}
+
+
+def release_parameters(release: Path | None) -> dict[str, tuple[str, ...]]:
+    """The positional parameters' names of each function the release defines (its stubs).
+
+    Checks pass arguments in this order; :mod:`grader.binding` maps them onto a student's
+    signature by these names. Empty when the release cannot be read.
+    """
+    program = _release_program(release)
+    found: dict[str, tuple[str, ...]] = {}
+    for unit in program.units if program is not None else ():
+        if unit.kind != "def":
+            continue
+        try:
+            tree = ast.parse(unit.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args
+                found[node.name] = tuple(a.arg for a in [*arguments.posonlyargs, *arguments.args])
+    return found
 
 
 def confirm_stubs(program: Program, skeletons: Mapping[str, tuple[str, ...]]) -> Program:

@@ -14,6 +14,13 @@ A check asks for any of three fixtures by parameter name:
 - ``submission``: proxies to the student's functions, which run in the sandbox. Arguments
   and results cross the boundary as data (copies). A call that fails in the student's code
   raises :class:`StudentCodeError`; let it propagate, the runner turns it into the outcome.
+  Pass arguments in the order of the release's stub: the grader binds them by the stub's
+  parameter names where the student's signature has them (:mod:`grader.binding`). A check
+  runs first with the student's functions; if it does not pass, it runs again with the
+  reference's versions of the other graded functions that the exercise's version of the
+  called function calls (:mod:`grader.standins`), and that run's verdict counts
+  (``@check(..., standins=False)`` or ``[standins] off`` in assignment.toml to grade the
+  student's functions together only). Both runs get the same ``rng`` draws.
 - ``reference``: the reference solution's functions (trusted, run in the grader).
 - ``rng``: a ``numpy.random.Generator`` seeded from the check's id, so verdicts are
   deterministic.
@@ -41,8 +48,9 @@ formula. A hand-written failure gives both public forms:
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -62,6 +70,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_ABSENT = object()
 _ATTR = "__grader_check__"
 
 FailureKind = Literal[
@@ -163,11 +172,20 @@ class StudentCodeError(Exception):
 
 @dataclass(frozen=True)
 class Signature:
-    """The shape of a student function's parameter list (names are not trusted or needed)."""
+    """The shape of a student function's parameter list, and its names when known.
+
+    ``names`` are the positional parameters' names (empty when unknown), the first
+    ``positional_only`` of which cannot be passed by name; ``keyword_only`` the names after
+    ``*``. The grader uses the names only to bind a check's arguments as the exercise's stub
+    names them (:mod:`grader.binding`).
+    """
 
     positional: int  # parameters that can be passed positionally
     required: int  # positional parameters without a default
     varargs: bool  # has *args
+    names: tuple[str, ...] = ()
+    positional_only: int = 0
+    keyword_only: tuple[str, ...] = ()
 
     def accepts(self, n: int) -> bool:
         """True when calling with ``n`` positional arguments binds without a TypeError."""
@@ -196,6 +214,10 @@ class CheckSpec:
     name: str
     points: float
     func: Callable[..., None]
+    # A check that fails is run again with the reference's versions of the other graded
+    # functions standing in for the student's (grader.standins); False grades the student's
+    # functions together only.
+    standins: bool = True
 
     @property
     def id(self) -> str:
@@ -203,15 +225,23 @@ class CheckSpec:
         return f"{self.function}.{self.name}"
 
 
-def check(function: str, name: str, *, points: float) -> Callable[[F], F]:
-    """Register the decorated function as the check ``<function>.<name>``."""
+def check(function: str, name: str, *, points: float, standins: bool = True) -> Callable[[F], F]:
+    """Register the decorated function as the check ``<function>.<name>``.
+
+    A check that does not pass with the student's functions runs again, with the exercise's
+    (reference) versions of the other graded functions the called one calls standing in for
+    the student's, and that second verdict counts, so that one mistake costs points once (see
+    :mod:`grader.standins`). ``standins=False`` turns that off for this check (as does
+    ``[standins] off`` in assignment.toml): it then grades the student's functions together,
+    as they call each other.
+    """
     if not function.isidentifier() or not name.replace("_", "a").isalnum():
         raise ValueError(f"bad check id {function}.{name}")
     if points < 0:
         raise ValueError("points must be >= 0")
 
     def decorate(func: F) -> F:
-        setattr(func, _ATTR, CheckSpec(function, name, float(points), func))
+        setattr(func, _ATTR, CheckSpec(function, name, float(points), func, standins))
         return func
 
     return decorate
@@ -227,10 +257,23 @@ class LocalSubmission:
 
     It deep-copies arguments and results like the sandbox boundary does, but gives **no**
     isolation: never use it to grade student code.
+
+    With ``standins`` (the reference's functions) and ``namespace`` (the globals the wrapped
+    functions read), a call to ``f`` runs with the reference's version of every other function
+    of ``standins`` in ``namespace``, as the sandbox does in a check's second run
+    (:mod:`grader.standins`): always, so a check's author sees the run with stand-ins.
     """
 
-    def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
+    def __init__(
+        self,
+        functions: dict[str, Callable[..., Any]],
+        *,
+        namespace: dict[str, Any] | None = None,
+        standins: dict[str, Callable[..., Any]] | None = None,
+    ) -> None:
         self._functions = dict(functions)
+        self._namespace = namespace
+        self._standins = dict(standins or {})
 
     def has(self, name: str) -> bool:
         """True when ``name`` is one of the wrapped functions."""
@@ -247,7 +290,32 @@ class LocalSubmission:
             positional=len(pos),
             required=sum(1 for p in pos if p.default is p.empty),
             varargs=any(p.kind == p.VAR_POSITIONAL for p in params),
+            names=tuple(p.name for p in pos),
+            positional_only=sum(1 for p in pos if p.kind == p.POSITIONAL_ONLY),
+            keyword_only=tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY),
         )
+
+    @contextlib.contextmanager
+    def _standing_in(self, caller: str) -> Iterator[None]:
+        from grader.standins import calls, compatible  # it imports this module
+
+        namespace, saved = self._namespace, {}
+        reference = self._standins.get(caller)
+        if namespace is not None and reference is not None:
+            callees = calls(reference, self._standins) - {caller}
+            for name, func in self._standins.items():
+                own = self._functions.get(name)
+                if name in callees and compatible(func, self.signature(name) if own else None):
+                    saved[name] = namespace.get(name, _ABSENT)
+                    namespace[name] = func
+        try:
+            yield
+        finally:
+            for name, old in saved.items():
+                if old is _ABSENT:
+                    del namespace[name]  # type: ignore[union-attr]
+                else:
+                    namespace[name] = old  # type: ignore[index]
 
     def _lookup(self, name: str) -> Callable[..., Any]:
         func = self._functions.get(name)
@@ -262,7 +330,8 @@ class LocalSubmission:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+                with self._standing_in(name):
+                    result = func(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             except Exception as exc:
                 raise StudentCodeError(
                     name,

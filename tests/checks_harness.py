@@ -96,10 +96,15 @@ class InProcess:
         exec(compile(extra, "<extra cell>", "exec"), namespace)
         return namespace
 
-    def submission(self, namespace: dict[str, Any]) -> LocalSubmission:
-        """The graded functions of ``namespace`` as a submission."""
+    def submission(self, namespace: dict[str, Any], standins: bool = False) -> LocalSubmission:
+        """The graded functions of ``namespace`` as a submission; with ``standins``, each
+        call runs with the reference's versions of the others (as the runner does)."""
         names = [name for name in self.functions if name in namespace]
-        return LocalSubmission({name: namespace[name] for name in names})
+        functions = {name: namespace[name] for name in names}
+        if not standins:
+            return LocalSubmission(functions)
+        reference = {name: getattr(self.reference, name) for name in self.functions}
+        return LocalSubmission(functions, namespace=namespace, standins=reference)
 
     def run_check(self, spec: CheckSpec, submission: Any, salt: str = "") -> tuple[str, str]:
         """Run one check like the runner does; returns (outcome, message)."""
@@ -123,9 +128,10 @@ class InProcess:
 
     def run_all(self, namespace: dict[str, Any], salt: str = "") -> Results:
         """Every check's (outcome, message), seeding numpy's global state per check."""
-        submission = self.submission(namespace)
+        together, apart = self.submission(namespace), self.submission(namespace, True)
         results = {}
         for index, spec in enumerate(self.checks):
             np.random.seed(_seed(f"{index}{salt}") % 2**32 if salt else index)
+            submission = apart if spec.standins else together
             results[spec.id] = self.run_check(spec, submission, salt)
         return results

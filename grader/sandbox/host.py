@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ _BOOT = (
     "from grader.sandbox.zygote import main; main()"
 )
 _UID_FIRST, _UID_SLOTS, _UID_SPAN = 2_000_000_000, 20_000, 10_000
+
+
+def _is_callback(frame: object, request_id: str) -> bool:
+    """A stand-in's request during the call ``request_id`` (anything else is the reply)."""
+    return type(frame) is dict and frame.get("op") == "callback" and frame.get("id") == request_id
 
 
 class ChildFailure(Exception):
@@ -95,31 +100,53 @@ class ChildProcess:
         except (AttributeError, OSError):
             self.pidfd = -1
 
-    def request(self, message: dict[str, Any], timeout: float, max_bytes: int) -> dict[str, Any]:
+    def request(
+        self,
+        message: dict[str, Any],
+        timeout: float,
+        max_bytes: int,
+        *,
+        serve: Callable[[dict[str, Any]], bytes] | None = None,
+        max_callbacks: int = 0,
+    ) -> dict[str, Any]:
         """Send one request and wait for its reply; kill the child on any failure.
 
         Every reply must echo the request's ``id``: a frame that student code wrote to the
         channel itself, or a stale reply left by an earlier call, fails as *corrupt*, and so
         does any byte that follows a reply. After a failure the child is killed, never asked
         again, so nothing it wrote can be read as the answer to a later call.
+
+        With ``serve``, the child may send, before its reply, up to ``max_callbacks`` frames
+        ``{"op": "callback", "id": <the request's>, ...}`` (a stand-in asking for the
+        exercise's function): each is answered with the bytes ``serve`` returns. Their time
+        counts against ``timeout``, like the child's own.
         """
         self._requests += 1
         request_id = f"{self._nonce}:{self._requests}"
+        deadline = time.monotonic() + timeout
         try:
             payload = wire.encode({**message, "id": request_id}, max_bytes=1 << 40)
-            # A child that stops reading (stopped, or busy in a thread of the student's) must
-            # not block us forever on a request larger than the socket's buffer.
-            self.sock.settimeout(max(timeout, 0.001))
-            try:
-                wire.send_frame(self.sock, payload)
-            finally:
-                self.sock.settimeout(None)
-            frame = wire.recv_frame(
-                self.sock, max_bytes=max_bytes, deadline=time.monotonic() + timeout
-            )
-            if frame is None:
-                raise ChildFailure(*describe_status(*self._kill_and_wait()))
-            reply = wire.decode(frame, max_bytes=max_bytes)
+            self._send(payload, deadline)
+            callbacks = 0
+            while True:
+                frame = wire.recv_frame(self.sock, max_bytes=max_bytes, deadline=deadline)
+                if frame is None:
+                    raise ChildFailure(*describe_status(*self._kill_and_wait()))
+                reply = wire.decode(frame, max_bytes=max_bytes)
+                if serve is None or not _is_callback(reply, request_id):
+                    break
+                callbacks += 1
+                if callbacks > max_callbacks:
+                    self.kill()
+                    raise ChildFailure(
+                        "callbacks",
+                        f"called the exercise's functions more than {max_callbacks} times in "
+                        "one call",
+                    )
+                answer = serve(reply)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                self._send(answer, deadline)
             trailing = self._pending()
         except TimeoutError:
             self.kill()
@@ -138,6 +165,15 @@ class ChildProcess:
             self.kill()
             raise ChildFailure("corrupt", "the sandbox sent a malformed reply")
         return reply
+
+    def _send(self, payload: bytes, deadline: float) -> None:
+        # A child that stops reading (stopped, or busy in a thread of the student's) must
+        # not block us forever on a payload larger than the socket's buffer.
+        self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            wire.send_frame(self.sock, payload)
+        finally:
+            self.sock.settimeout(None)
 
     def _pending(self) -> bool:
         """True when bytes are waiting after a reply (the child sends nothing unasked)."""

@@ -134,10 +134,12 @@ def _shape_names(layer: int) -> tuple[str, str]:
 
 
 def _weights(
-    submission: Any, function: str, layer_dims: list[int]
+    submission: Any, function: str, layer_dims: list[int], *, as_returned: bool = False
 ) -> list[tuple[int, str, np.ndarray]]:
     """``(l, name, W{l})`` for every layer, each W reshaped to its shape (shapes are checked
-    by the ``shapes`` check, so a transposed matrix is not punished twice)."""
+    by the ``shapes`` check, so a transposed matrix is not punished twice). ``as_returned``:
+    a W with another number of entries is kept as it is when it is a matrix of two rows or
+    more (for checks of the rows themselves)."""
     params = _parameters(submission, function, layer_dims)
     call = _call(function, layer_dims)
     weights = []
@@ -145,7 +147,8 @@ def _weights(
         what = call.within(f"W{layer} from {{}}")
         shape = (layer_dims[layer], layer_dims[layer - 1])
         W = expect_array(params[f"W{layer}"], what)
-        W = expect_size(W, shape, what, names=_shape_names(layer)[0])
+        if not (as_returned and W.size != np.prod(shape) and W.ndim == 2 and W.shape[0] >= 2):
+            W = expect_size(W, shape, what, names=_shape_names(layer)[0])
         weights.append((layer, what, W))
     return weights
 
@@ -194,8 +197,12 @@ def _check_zero_biases(submission: Any, function: str) -> None:
 
 
 def _check_symmetry_breaking(submission: Any, function: str) -> None:
-    """In every layer no two units have the same incoming weights, and no W is constant."""
-    for _, what, W in _weights(submission, function, SYMMETRY_DIMS):
+    """In every layer no two units have the same incoming weights, and no W is constant.
+
+    Judged on the rows returned: a W of the wrong shape (hard-coded sizes, say) that is a
+    matrix of at least two rows is judged as it is, since its shape is the shapes check's.
+    """
+    for _, what, W in _weights(submission, function, SYMMETRY_DIMS, as_returned=True):
         expect_not_constant(W, what, hint=SYMMETRY_HINT)
         expect_distinct_rows(W, what, hint=SYMMETRY_HINT)
 

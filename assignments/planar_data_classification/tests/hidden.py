@@ -2,7 +2,8 @@
 
 Every check compares the student's functions with the reference solution (``reference``) on
 inputs drawn from ``rng``, or checks properties that any correct solution has whatever its
-style. Arguments are always passed positionally, so parameter names do not matter. Messages
+style. Arguments are passed in the order of the release's stub; the grader binds them by the
+stub's parameter names where the student's signature has them (grader.binding). Messages
 say what is wrong and what to do, and never show expected values. Advice that gives the
 answer's formula is a ``hint(property=..., formula=...)``: students see the formula only when
 assignment.toml sets ``hints = "formula"``; the instructor's message always has it. What a
@@ -250,14 +251,26 @@ def initialize_parameters_scale(submission: Any) -> None:
             expect_normal(value, key, std=0.01, hint=_DRAW_HINT)
 
 
+def _rows(W: np.ndarray, shape: tuple[int, int], what: str, names: str) -> np.ndarray:
+    """``W`` as rows of incoming weights: reshaped to ``shape`` when it has that many entries,
+    else as returned when it is a matrix of at least two rows (a shape mistake, which the
+    shapes check judges, does not hide whether the units that were returned differ)."""
+    if W.size != np.prod(shape) and W.ndim == 2 and W.shape[0] >= 2:
+        return W
+    return expect_size(W, shape, what, names=names)
+
+
 @check("initialize_parameters", "symmetry_breaking", points=3)
 def initialize_parameters_symmetry_breaking(submission: Any) -> None:
-    """No two hidden units start with the same incoming weights; W2 is not constant."""
+    """No two hidden units start with the same incoming weights; W2 is not constant.
+
+    Judged on the rows returned, whatever their number: shapes are the shapes check's.
+    """
     n_x, n_h, n_y = 4, 6, 3
     params = _params_result(
         submission.initialize_parameters(n_x, n_h, n_y), "initialize_parameters"
     )
-    W1 = expect_size(expect_array(params["W1"], "W1"), (n_h, n_x), "W1", names="(n_h, n_x)")
+    W1 = _rows(expect_array(params["W1"], "W1"), (n_h, n_x), "W1", "(n_h, n_x)")
     expect_distinct_rows(W1, "W1", hint=_SYMMETRY_HINT)
     W2 = expect_array(params["W2"], "W2")
     expect_not_constant(W2, "W2", hint=_SYMMETRY_HINT)

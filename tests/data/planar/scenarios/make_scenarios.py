@@ -56,10 +56,52 @@ def backward_propagation(params, cache_dict, inputs, labels):
     return {"dW1": np.dot(dZ1, inputs.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
             "dW2": dW2, "db2": db2}
 ''',
+    # Issue 12, item 3: an extra parameter before the stub's num_iterations. Called by
+    # position it would get the iteration count as its learning rate and train 0 iterations.
+    "style_nn_model_learning_rate_parameter": '''
+def nn_model(X, Y, n_h, learning_rate=1.2, num_iterations=10000, print_cost=False):
+    np.random.seed(3)
+    n_x, _, n_y = layer_sizes(X, Y)
+    parameters = initialize_parameters(n_x, n_h, n_y)
+    for i in range(num_iterations):
+        A2, cache = forward_propagation(X, parameters)
+        cost = compute_cost(A2, Y)
+        grads = backward_propagation(parameters, cache, X, Y)
+        parameters = update_parameters(parameters, grads, learning_rate)
+    return parameters
+''',
+}
+# Mistakes that no mutant has: (code, the tests they lose).
+OTHER_MISTAKES = {
+    # Issue 12, item 3: the same signature with a bug in the loop, which 0 iterations hid.
+    "mistake_nn_model_learning_rate_loop_bug": (
+        '''
+def nn_model(X, Y, n_h, learning_rate=1.2, num_iterations=10000, print_cost=False):
+    np.random.seed(3)
+    n_x, _, n_y = layer_sizes(X, Y)
+    parameters = initialize_parameters(n_x, n_h, n_y)
+    for i in range(num_iterations):
+        A2, cache = forward_propagation(X, parameters)
+        grads = backward_propagation(parameters, cache, Y, X)
+        parameters = update_parameters(parameters, grads, learning_rate)
+    return parameters
+''',
+        ["nn_model.example", "nn_model.shapes", "nn_model.trains"],
+    ),
+    # Issue 12, item 4: nn_model no longer pays for compute_cost (a correct one stands in).
+    "mistake_cost_raises": (
+        '''
+def compute_cost(A2, Y):
+    m = Y.shape[1]
+    logprobs = np.dot(Y, np.log(A2)) + np.dot(1 - Y, np.log(1 - A2))
+    return float(np.squeeze(-logprobs / m))
+''',
+        ["compute_cost.example", "compute_cost.values"],
+    ),
 }
 MISTAKES = ["no_scale", "zero_weights", "uniform_rand", "forward_no_b1", "sigmoid_hidden",
             "tanh_output", "backward_no_1_over_m", "backward_wrong_tanh_derivative",
-            "backward_no_keepdims", "one_d_biases"]
+            "backward_no_keepdims", "one_d_biases", "hardcoded_shapes"]
 
 
 def main() -> None:
@@ -69,6 +111,7 @@ def main() -> None:
     cases = {name: (code, []) for name, code in STYLES.items()}
     for name in MISTAKES:
         cases[f"mistake_{name}"] = (mutants[name]["code"], sorted(mutants[name]["fails"]))
+    cases.update(OTHER_MISTAKES)
     expected = {}
     for name, (code, fails) in cases.items():
         nb = copy.deepcopy(solution)
