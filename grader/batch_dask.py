@@ -58,6 +58,7 @@ Future = Any
 __all__ = [
     "ALLOWED_FAILURES",
     "INSTALL_HINT",
+    "SCHEDULER_CONFIG",
     "Bundle",
     "make_bundle",
     "parse_cluster",
@@ -67,6 +68,14 @@ __all__ = [
 
 INSTALL_HINT = "pip install 'grader[cluster]'"
 ALLOWED_FAILURES = 2  # worker deaths a submission may cause on a local:N cluster, then an error
+# The scheduler settings of a local:N cluster (recommended for any cluster, docs/cluster.md).
+# A worker's death counts against every task it was assigned, not only the one it was running:
+# with saturation 1.0 a worker holds only the submissions it grades (one per thread), so an
+# innocent submission queued behind a deadly one is not charged with its deaths.
+SCHEDULER_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
 RETRIES = 1  # a task that raised (not a death: those are counted above) runs once more
 _SCATTER_FROM = 1 << 20  # submissions larger than this go to the cluster ahead of their task
 _LOCAL = re.compile(r"local:([0-9]{1,4})")
@@ -173,12 +182,15 @@ def _client(cluster: str) -> Iterator[Client]:
         with client:
             yield client
         return
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    with dask.config.set(SCHEDULER_CONFIG):
         lc = start_cluster(
             n_workers=int(local.group(1)),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # No dashboard; the scheduler's HTTP server (health, metrics) on a free port,
+            # not on 8787, which another cluster may hold.
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
         )
     with lc, connect(lc) as client:
         client.register_plugin(IgnoreSigint(), name="grader-ignore-sigint")
@@ -249,9 +261,7 @@ class _ClusterBatch:
         future.add_done_callback(self.finished.put)
         return future
 
-    def collect_finished(
-        self, pending: dict[str, tuple[Future, int]], timeout: float
-    ) -> None:
+    def collect_finished(self, pending: dict[str, tuple[Future, int]], timeout: float) -> None:
         """Collect what finished, waiting up to ``timeout`` seconds for the first one."""
         try:
             done = [self.finished.get(timeout=timeout)]

@@ -75,7 +75,11 @@ class GraderPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         """Unpack the bundle into a private folder (named after its hash)."""
         self._lock = threading.Lock()
-        folder = Path(tempfile.mkdtemp(prefix=f"grader-assignment-{self.sha256[:16]}-"))
+        # In the worker's own scratch space, which Dask purges even after a worker's death.
+        scratch = getattr(worker, "local_directory", None)
+        folder = Path(
+            tempfile.mkdtemp(prefix=f"grader-assignment-{self.sha256[:16]}-", dir=scratch)
+        )
         try:
             unpack_bundle(self.bundle, self.sha256, folder)
         except BaseException:
@@ -93,9 +97,7 @@ class GraderPlugin(WorkerPlugin):
         with self._lock:
             if self._grader is None:
                 assignment = load_assignment(self._folder / self.root)
-                self._grader = Grader(
-                    assignment, visibility=self.visibility, strict=self.strict
-                )
+                self._grader = Grader(assignment, visibility=self.visibility, strict=self.strict)
             return self._grader
 
     def teardown(self, worker: Any) -> None:
