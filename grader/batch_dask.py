@@ -20,6 +20,7 @@ reorder window, the streamed reports in the plan's order, Ctrl-C. Only the gradi
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import os
@@ -39,7 +40,13 @@ from typing import Any
 from grader.assignment import Assignment
 from grader.batch_backends import State
 from grader.cache import file_sha256
-from grader.errors import AssignmentError, InvalidSubmission, SandboxError, UsageError
+from grader.errors import (
+    AssignmentError,
+    GraderError,
+    InvalidSubmission,
+    SandboxError,
+    UsageError,
+)
 from grader.files import open_regular
 from grader.internal_error import (
     INTERNAL_ERROR,
@@ -156,7 +163,10 @@ def run_cluster(state: State, cluster: str) -> None:
         try:
             _ClusterBatch(state, client, name).run()
         finally:
-            client.unregister_worker_plugin(name)
+            # Closes the workers' graders. Best effort: if the scheduler is gone, so is the
+            # plugin, and the error that matters is the one already on its way.
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(name)
 
 
 @contextmanager
@@ -209,6 +219,7 @@ class _ClusterBatch:
         self.workers: dict[str, dict[str, bool]] = {}
         self.isolation_warnings: dict[str, None] = {}
         self.environment: dict[str, None] = {}
+        self.draining = False  # stopping: cancelled submissions are expected
         threads = sum(client.nthreads().values())
         self.window = state.settings.window or max(16 * threads, 32)
 
@@ -287,7 +298,12 @@ class _ClusterBatch:
         try:
             reply = future.result()
         except CancelledError:
-            return  # never graded: the next run grades it
+            if self.draining:
+                return  # never graded: the next run grades it
+            raise GraderError(
+                f"the Dask cluster dropped the grading of {sid} (was its scheduler restarted "
+                "or lost?); what was graded is cached: run the batch again to finish it"
+            ) from None
         except KilledWorker as exc:
             state.graded_one(index, _died(exc, sid, str(path), state.max_score(), start))
             return
@@ -329,6 +345,7 @@ class _ClusterBatch:
         cancelled (graded by the next run)."""
         if not pending:
             return
+        self.draining = True
         running = self.running(list(pending))
         self.client.cancel([f for key, (f, _) in pending.items() if key not in running])
         from distributed import wait as wait_for
