@@ -136,6 +136,7 @@ def grade(
     stream = JsonStream(out / "results.json", len(plan))
     first: list[float] = []
     totals = {"graded": 0, "invalid": 0}
+    durations: list[float] = []  # each submission's own grading time, where it was graded
 
     def on_result(result: SubmissionResult, cached: bool) -> None:
         if not first:
@@ -143,6 +144,7 @@ def grade(
         stream.add(result)
         stats.add(result)
         totals[result.status] = totals.get(result.status, 0) + 1
+        durations.append(result.duration_s)
 
     settings = BatchSettings(jobs=jobs, backend=parallel, cluster=cluster)  # type: ignore[arg-type]
     start = time.perf_counter()
@@ -159,6 +161,7 @@ def grade(
         "stats": stats.stats(),
         "isolation": outcome.header.isolation,
         "totals": totals,
+        "mean_duration": statistics.fmean(durations) if durations else 0.0,
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
     }
 
@@ -273,7 +276,8 @@ def compare_cluster(assignment: Assignment, base: Path, args: argparse.Namespace
         print(
             f"{name:>24}: {result['rate']:.1f} submissions/s overall, "
             f"{result['steady_rate']:.1f}/s after the first result "
-            f"({result['startup']:.2f} s start-up, {result['seconds']:.1f} s in all)"
+            f"({result['startup']:.2f} s start-up, {result['seconds']:.1f} s in all); "
+            f"grading itself {result['mean_duration'] * 1000:.1f} ms per submission"
         )
     (_, local), (_, dask) = rows
     if local["stats"].mean != dask["stats"].mean or local["totals"] != dask["totals"]:
@@ -285,6 +289,23 @@ def compare_cluster(assignment: Assignment, base: Path, args: argparse.Namespace
         f"-> Dask overhead {per_dask - per_local:+.1f} ms ({per_dask / per_local - 1:+.1%})"
     )
     print(f"isolation on the cluster: {dask['isolation']}")
+    # The transport alone: submissions refused at once (empty files) cost almost nothing to
+    # grade, so the rate at which each backend turns them over is its own cost per submission.
+    trivial = base / "trivial"
+    trivial.mkdir()
+    for i in range(args.n):
+        (trivial / f"empty{i:05d}.py").write_bytes(b"")
+    costs = []
+    for parallel, cluster in (("processes", None), ("processes", args.cluster)):
+        out = base / f"trivial-{len(costs)}"
+        out.mkdir()
+        result = grade(assignment, trivial, out, jobs, parallel, cluster)
+        costs.append(1000 / result["steady_rate"])
+    print(
+        f"transport alone ({args.n} empty files): processes {costs[0]:.2f} ms, cluster "
+        f"{costs[1]:.2f} ms per submission -> {costs[1] - costs[0]:+.2f} ms, "
+        f"{(costs[1] - costs[0]) / per_local:+.1%} of a graded submission's {per_local:.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

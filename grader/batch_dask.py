@@ -82,6 +82,9 @@ ALLOWED_FAILURES = 2  # worker deaths a submission may cause on a local:N cluste
 SCHEDULER_CONFIG = {
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
     "distributed.scheduler.worker-saturation": 1.0,
+    # The workers' sampling profiler walks every thread's stack each 10 ms, holding the GIL
+    # that grading (Python in the worker's own process) needs.
+    "distributed.worker.profile.enabled": False,
 }
 RETRIES = 1  # a task that raised (not a death: those are counted above) runs once more
 _SCATTER_FROM = 1 << 20  # submissions larger than this go to the cluster ahead of their task
@@ -283,20 +286,27 @@ class _ClusterBatch:
                 done.append(self.finished.get_nowait())
             except queue.Empty:
                 break
-        for future in done:
-            entry = pending.pop(future.key, None)
-            if entry is not None:
-                self.collect(entry[1], future)
+        mine = [(f, pending.pop(f.key)[1]) for f in done if f.key in pending]
+        # One round trip for every finished result, rather than one each.
+        ok = [(f, index) for f, index in mine if f.status == "finished"]
+        replies = self.client.gather([f for f, _ in ok], errors="skip") if ok else []
+        if len(replies) == len(ok):
+            gathered = {index: reply for (_, index), reply in zip(ok, replies, strict=True)}
+        else:  # a result could not be fetched: each is asked for on its own below
+            gathered = {}
+        for future, index in sorted(mine, key=lambda entry: entry[1]):
+            self.collect(index, future, gathered.get(index))
 
-    def collect(self, index: int, future: Future) -> None:
-        """Turn one finished future into the plan entry's result (or stop the batch)."""
+    def collect(self, index: int, future: Future, reply: Any = None) -> None:
+        """Turn one finished future (or its ``reply``, already fetched) into the plan entry's
+        result, or stop the batch."""
         from distributed import KilledWorker
 
         state = self.state
         sid, path = state.plan[index]
         start = time.perf_counter()
         try:
-            reply = future.result()
+            reply = future.result() if reply is None else reply
         except CancelledError:
             if self.draining:
                 return  # never graded: the next run grades it
