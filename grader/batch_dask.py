@@ -233,12 +233,15 @@ class _ClusterBatch:
         pending: dict[str, tuple[Future, int]] = {}
         try:
             while (todo or pending) and not state.stop:
-                while todo and len(pending) + len(state.ready) < self.window:
+                batch: list[tuple[int, Any]] = []
+                while todo and len(pending) + len(state.ready) + len(batch) < self.window:
                     if not state.take_cached(todo[0]):
-                        future = self.submit(todo[0])
-                        if future is not None:
-                            pending[future.key] = (future, todo[0])
+                        payload = self.payload(todo[0])
+                        if payload is not None:
+                            batch.append((todo[0], payload))
                     todo.popleft()
+                for future, (index, _) in zip(self.submit(batch), batch, strict=True):
+                    pending[future.key] = (future, index)
                 state.emit_ready()
                 if pending and not state.stop:
                     self.collect_finished(pending, timeout=0.25)
@@ -250,30 +253,43 @@ class _ClusterBatch:
         self.drain(pending)
         state.emit_ready(skip_gaps=state.stop)
 
-    def submit(self, index: int) -> Future | None:
-        """Send plan entry ``index`` to the cluster (None: the client already graded it)."""
-        from grader.batch_dask_worker import grade_on_worker
-
+    def payload(self, index: int) -> Any:
+        """Plan entry ``index``'s bytes (large ones already sent to the cluster), or None
+        when the file cannot be read: then the client has graded it, as ``grade_path`` would."""
         sid, path = self.state.plan[index]
         data = read_bytes(path, sid, self.state.max_score())
         if isinstance(data, SubmissionResult):
             self.state.graded_one(index, data)
             return None
-        payload: Any = data
         if len(data) > _SCATTER_FROM:
-            payload = self.client.scatter(data, hash=False)
-        future: Future = self.client.submit(
+            return self.client.scatter(data, hash=False)
+        return data
+
+    def submit(self, batch: list[tuple[int, Any]]) -> list[Future]:
+        """Send (index, payload) entries to the cluster in one message.
+
+        Together, a batch's tasks are many more than the cluster's threads, which makes the
+        scheduler queue them and hand a worker a new one only when it is free: a worker's
+        death is then charged to the one submission it was grading.
+        """
+        from grader.batch_dask_worker import grade_on_worker
+
+        if not batch:
+            return []
+        plan = self.state.plan
+        futures: list[Future] = self.client.map(
             grade_on_worker,
-            self.plugin,
-            sid,
-            str(path),
-            payload,
-            key=f"grade-{self.run_id}-{index}",
+            [self.plugin] * len(batch),
+            [plan[index][0] for index, _ in batch],
+            [str(plan[index][1]) for index, _ in batch],
+            [payload for _, payload in batch],
+            key=[f"grade-{self.run_id}-{index}" for index, _ in batch],
             retries=RETRIES,
             pure=False,
         )
-        future.add_done_callback(self.finished.put)
-        return future
+        for future in futures:
+            future.add_done_callback(self.finished.put)
+        return futures
 
     def collect_finished(self, pending: dict[str, tuple[Future, int]], timeout: float) -> None:
         """Collect what finished, waiting up to ``timeout`` seconds for the first one."""

@@ -208,26 +208,29 @@ def test_a_worker_killed_during_a_batch_loses_nothing(
 ) -> None:
     from distributed import Client
 
-    with Client(cluster) as client:
-        pids = list(client.run(os.getpid).values())
     plan = plan_submissions([make_subs(tmp_path / "subs", 12, (SLOW,))])
     seen: list[SubmissionResult] = []
+    killed: list[str] = []
+    with Client(cluster) as client:
+        pids = client.run(os.getpid)
 
-    def kill_one_worker(result: SubmissionResult, cached: bool) -> None:
-        seen.append(result)
-        if len(seen) == 1:
-            os.kill(pids[0], signal.SIGKILL)
+        def kill_a_busy_worker(result: SubmissionResult, cached: bool) -> None:
+            seen.append(result)
+            busy = [w for w, keys in client.processing().items() if keys]
+            if not killed and busy:  # a worker in the middle of a submission
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
 
-    outcome = run_batch(
-        tiny, plan, kill_one_worker, settings=BatchSettings(cluster=cluster, window=6)
-    )
+        outcome = run_batch(
+            tiny, plan, kill_a_busy_worker, settings=BatchSettings(cluster=cluster, window=6)
+        )
+        client.wait_for_workers(2, timeout=60)  # the nanny restarted the dead one
+    assert killed
     assert [r.id for r in seen] == [sid for sid, _ in plan]  # each once, in order
     assert all(r.status == "graded" and r.score == r.max_score for r in seen), [
         r.error for r in seen
     ]
     assert outcome.graded == len(plan) and not outcome.interrupted
-    with Client(cluster) as client:
-        client.wait_for_workers(2, timeout=60)  # the nanny restarted the dead one
 
 
 @needs_dask
@@ -264,7 +267,7 @@ def test_a_submission_that_kills_every_worker_becomes_an_error_and_the_batch_goe
 
             on_worker._grade = self.original
 
-    plan = plan_submissions([make_subs(tmp_path / "subs", 4, (CORRECT,))])
+    plan = plan_submissions([make_subs(tmp_path / "subs", 12, (CORRECT,))])
     doomed = plan[1][0]
     with Client(cluster) as client:
         client.register_plugin(DieOn(doomed), name="die-on")
