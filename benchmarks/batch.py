@@ -135,12 +135,16 @@ def grade(
     stats = StatsAccumulator(0.0)
     stream = JsonStream(out / "results.json", len(plan))
     first: list[float] = []
+    cpu: list[float] = []  # this process's CPU seconds at the first result
+    last: list[float] = []  # the time and CPU seconds at the last result (not the shutdown)
     totals = {"graded": 0, "invalid": 0}
     durations: list[float] = []  # each submission's own grading time, where it was graded
 
     def on_result(result: SubmissionResult, cached: bool) -> None:
         if not first:
             first.append(time.perf_counter())
+            cpu.append(_cpu_seconds())
+        last[:] = [time.perf_counter(), _cpu_seconds()]
         stream.add(result)
         stats.add(result)
         totals[result.status] = totals.get(result.status, 0) + 1
@@ -151,7 +155,7 @@ def grade(
     outcome = run_batch(assignment, plan, on_result, settings=settings)
     end = time.perf_counter()
     stream.finish(outcome.header, partial=outcome.interrupted)
-    steady = (len(plan) - 1) / (end - first[0]) if len(plan) > 1 and end > first[0] else 0.0
+    steady = (len(plan) - 1) / (last[0] - first[0]) if last and last[0] > first[0] else 0.0
     return {
         "n": len(plan),
         "seconds": end - start,
@@ -161,9 +165,17 @@ def grade(
         "stats": stats.stats(),
         "isolation": outcome.header.isolation,
         "totals": totals,
+        # What the grading process itself (and, with --cluster local:N, the scheduler it
+        # hosts) costs per submission once results flow.
+        "own_cpu_ms": 1000 * (last[1] - cpu[0]) / max(1, len(plan) - 1),
         "mean_duration": statistics.fmean(durations) if durations else 0.0,
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -277,7 +289,8 @@ def compare_cluster(assignment: Assignment, base: Path, args: argparse.Namespace
             f"{name:>24}: {result['rate']:.1f} submissions/s overall, "
             f"{result['steady_rate']:.1f}/s after the first result "
             f"({result['startup']:.2f} s start-up, {result['seconds']:.1f} s in all); "
-            f"grading itself {result['mean_duration'] * 1000:.1f} ms per submission"
+            f"grading itself {result['mean_duration'] * 1000:.1f} ms per submission, "
+            f"this process's CPU {result['own_cpu_ms']:.1f} ms per submission"
         )
     (_, local), (_, dask) = rows
     if local["stats"].mean != dask["stats"].mean or local["totals"] != dask["totals"]:
