@@ -162,14 +162,28 @@ def run_cluster(state: State, cluster: str) -> None:
     )
     name = f"grader-{bundle.sha256[:16]}-{uuid.uuid4().hex[:8]}"
     with _client(cluster) as client:
-        client.register_plugin(plugin, name=name)
         try:
+            _register(client, plugin, name, cluster)
             _ClusterBatch(state, client, name).run()
         finally:
             # Closes the workers' graders. Best effort: if the scheduler is gone, so is the
             # plugin, and the error that matters is the one already on its way.
             with contextlib.suppress(Exception):
                 client.unregister_worker_plugin(name)
+
+
+def _register(client: Client, plugin: Any, name: str, cluster: str) -> None:
+    """Hand the assignment to every worker (now and joining later); they check it."""
+    try:
+        client.register_plugin(plugin, name=name)
+    except GraderError:
+        raise  # a worker refused the bundle or its grader version: said in its words
+    except Exception as exc:  # e.g. a worker without the grader cannot unpickle it
+        raise UsageError(
+            f"--cluster {cluster}: the Dask workers could not take the assignment "
+            f"({type(exc).__name__}: {exc}); each needs grader[cluster] installed, the "
+            "same version as here"
+        ) from None
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
+from grader import __version__
 from grader.errors import AssignmentError, GraderError, InvalidSubmission, SandboxError
 from grader.internal_error import grader_cannot_go_on, internal_error_result, invalid_result
 from grader.notebook import reads_submission
@@ -68,12 +69,18 @@ class GraderPlugin(WorkerPlugin):
         self.root = root  # the assignment folder, relative to the bundle's top
         self.visibility = visibility
         self.strict = strict
+        self.version = __version__  # the client's: a worker running another grader refuses
         self._folder: Path | None = None
         self._grader: Grader | None = None
         self._lock: threading.Lock | None = None
 
     def setup(self, worker: Any) -> None:
         """Unpack the bundle into a private folder (named after its hash)."""
+        if __version__ != self.version:
+            raise GraderError(
+                f"this worker runs grader {__version__}, its client {self.version}: install "
+                "the same version everywhere, or results would differ from a local run"
+            )
         self._lock = threading.Lock()
         # In the worker's own scratch space, which Dask purges even after a worker's death.
         scratch = getattr(worker, "local_directory", None)

@@ -371,3 +371,29 @@ def test_grade_local_n_starts_and_closes_its_own_cluster(
     assert [s["score"] for s in doc["submissions"]] == [6.0, 0.0, 3.0, 6.0]
     assert main(argv) == ExitCode.OK  # everything from the cache this time
     assert "0 graded, 4 from the cache" in capsys.readouterr().err
+
+
+@needs_dask
+@pytest.mark.slow
+def test_workers_refuse_a_bundle_whose_hash_differs_or_another_grader_version(
+    tiny: Assignment, cluster: str
+) -> None:
+    from distributed import Client
+
+    from grader.batch_dask import make_bundle
+    from grader.batch_dask_worker import GraderPlugin
+    from grader.errors import GraderError
+
+    bundle = make_bundle(tiny)
+    tampered = GraderPlugin(bundle.data + b"x", bundle.sha256, bundle.root, "all", False)
+    other = GraderPlugin(bundle.data, bundle.sha256, bundle.root, "all", False)
+    other.version = "0.0.1"
+    with Client(cluster) as client:
+        try:
+            with pytest.raises(AssignmentError, match="refused"):
+                client.register_plugin(tampered, name="tampered")
+            with pytest.raises(GraderError, match=r"runs grader .*, its client 0\.0\.1"):
+                client.register_plugin(other, name="other")
+        finally:
+            for name in ("tampered", "other"):
+                client.unregister_worker_plugin(name)
