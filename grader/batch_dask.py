@@ -24,7 +24,6 @@ import contextlib
 import importlib.util
 import io
 import os
-import queue
 import re
 import time
 import uuid
@@ -87,6 +86,7 @@ SCHEDULER_CONFIG = {
     "distributed.worker.profile.enabled": False,
 }
 RETRIES = 1  # a task that raised (not a death: those are counted above) runs once more
+_POLL_S = 0.01  # how often the client looks for finished submissions
 _SCATTER_FROM = 1 << 20  # submissions larger than this go to the cluster ahead of their task
 _LOCAL = re.compile(r"local:([0-9]{1,4})")
 _ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://\S+|[A-Za-z0-9.-]+:[0-9]{1,5}")
@@ -232,7 +232,6 @@ class _ClusterBatch:
         self.client = client
         self.plugin = plugin
         self.run_id = uuid.uuid4().hex[:12]
-        self.finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.workers: dict[str, dict[str, bool]] = {}
         self.isolation_warnings: dict[str, None] = {}
         self.environment: dict[str, None] = {}
@@ -301,22 +300,21 @@ class _ClusterBatch:
             retries=RETRIES,
             pure=False,
         )
-        for future in futures:
-            future.add_done_callback(self.finished.put)
         return futures
 
     def collect_finished(self, pending: dict[str, tuple[Future, int]], timeout: float) -> None:
-        """Collect what finished, waiting up to ``timeout`` seconds for the first one."""
-        try:
-            done = [self.finished.get(timeout=timeout)]
-        except queue.Empty:
-            return
+        """Collect what finished, waiting up to ``timeout`` seconds for the first one.
+
+        Polled: a done-callback per future costs a thread-pool hand-off each in this process
+        (which, for ``local:N``, also hosts the scheduler, competing with the workers' CPU).
+        """
+        deadline = time.monotonic() + timeout
         while True:
-            try:
-                done.append(self.finished.get_nowait())
-            except queue.Empty:
+            done = [future for future, _ in pending.values() if future.done()]
+            if done or time.monotonic() >= deadline:
                 break
-        mine = [(f, pending.pop(f.key)[1]) for f in done if f.key in pending]
+            time.sleep(_POLL_S)
+        mine = [(f, pending.pop(f.key)[1]) for f in done]
         # One round trip for every finished result, rather than one each.
         ok = [(f, index) for f, index in mine if f.status == "finished"]
         replies = self.client.gather([f for f, _ in ok], errors="skip") if ok else []
