@@ -10,6 +10,11 @@ and prints the ratio.
 
     python benchmarks/batch.py --n 1000 --jobs 2
     python benchmarks/batch.py --n 10000 --jobs 2 --kernel-runs 0   # memory stays flat?
+    python benchmarks/batch.py --n 400 --cluster local:2 --kernel-runs 0   # Dask's overhead
+
+With ``--cluster``, the same submissions are graded twice, by the local process backend
+(``--jobs`` workers; for ``local:N``, N) and on the cluster, and the cost per submission of
+going through Dask is printed beside it.
 
 Benchmark-only dependencies (not in pyproject): ``pip install ipykernel nbclient
 matplotlib`` (the notebook plots); without them the kernel comparison is skipped.
@@ -118,28 +123,39 @@ def generate(
 
 
 def grade(
-    assignment: Assignment, folder: Path, out: Path, jobs: int, parallel: str
+    assignment: Assignment,
+    folder: Path,
+    out: Path,
+    jobs: int,
+    parallel: str,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
     """Grade every submission in ``folder`` (JSON streamed to ``out``); timings and stats."""
     plan = plan_submissions([folder])
     stats = StatsAccumulator(0.0)
     stream = JsonStream(out / "results.json", len(plan))
     first: list[float] = []
+    cpu: list[float] = []  # this process's CPU seconds at the first result
+    last: list[float] = []  # the time and CPU seconds at the last result (not the shutdown)
     totals = {"graded": 0, "invalid": 0}
+    durations: list[float] = []  # each submission's own grading time, where it was graded
 
     def on_result(result: SubmissionResult, cached: bool) -> None:
         if not first:
             first.append(time.perf_counter())
+            cpu.append(_cpu_seconds())
+        last[:] = [time.perf_counter(), _cpu_seconds()]
         stream.add(result)
         stats.add(result)
         totals[result.status] = totals.get(result.status, 0) + 1
+        durations.append(result.duration_s)
 
-    settings = BatchSettings(jobs=jobs, backend=parallel)  # type: ignore[arg-type]
+    settings = BatchSettings(jobs=jobs, backend=parallel, cluster=cluster)  # type: ignore[arg-type]
     start = time.perf_counter()
     outcome = run_batch(assignment, plan, on_result, settings=settings)
     end = time.perf_counter()
     stream.finish(outcome.header, partial=outcome.interrupted)
-    steady = (len(plan) - 1) / (end - first[0]) if len(plan) > 1 and end > first[0] else 0.0
+    steady = (len(plan) - 1) / (last[0] - first[0]) if last and last[0] > first[0] else 0.0
     return {
         "n": len(plan),
         "seconds": end - start,
@@ -149,8 +165,17 @@ def grade(
         "stats": stats.stats(),
         "isolation": outcome.header.isolation,
         "totals": totals,
+        # What the grading process itself (and, with --cluster local:N, the scheduler it
+        # hosts) costs per submission once results flow.
+        "own_cpu_ms": 1000 * (last[1] - cpu[0]) / max(1, len(plan) - 1),
+        "mean_duration": statistics.fmean(durations) if durations else 0.0,
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -247,12 +272,66 @@ def _report(result: dict[str, Any], kernel: tuple[float | None, str]) -> None:
         )
 
 
+def compare_cluster(assignment: Assignment, base: Path, args: argparse.Namespace) -> None:
+    """Grade the same submissions with local processes, then on the cluster; print both."""
+    local_n = args.cluster.removeprefix("local:")
+    jobs = int(local_n) if local_n.isdigit() else args.jobs
+    rows = []
+    for name, parallel, cluster in (
+        (f"processes -j {jobs}", "processes", None),
+        (f"--cluster {args.cluster}", "processes", args.cluster),
+    ):
+        out = base / name.replace(" ", "_").replace(":", "_").replace("/", "_")
+        out.mkdir()
+        result = grade(assignment, base / "submissions", out, jobs, parallel, cluster)
+        rows.append((name, result))
+        print(
+            f"{name:>24}: {result['rate']:.1f} submissions/s overall, "
+            f"{result['steady_rate']:.1f}/s after the first result "
+            f"({result['startup']:.2f} s start-up, {result['seconds']:.1f} s in all); "
+            f"grading itself {result['mean_duration'] * 1000:.1f} ms per submission, "
+            f"this process's CPU {result['own_cpu_ms']:.1f} ms per submission"
+        )
+    (_, local), (_, dask) = rows
+    if local["stats"].mean != dask["stats"].mean or local["totals"] != dask["totals"]:
+        print("WARNING: the two runs' results differ")
+    per_local = 1000 / local["steady_rate"]
+    per_dask = 1000 / dask["steady_rate"]
+    print(
+        f"cost per submission (steady): processes {per_local:.1f} ms, cluster {per_dask:.1f} ms "
+        f"-> Dask overhead {per_dask - per_local:+.1f} ms ({per_dask / per_local - 1:+.1%})"
+    )
+    print(f"isolation on the cluster: {dask['isolation']}")
+    # The transport alone: submissions refused at once (empty files) cost almost nothing to
+    # grade, so the rate at which each backend turns them over is its own cost per submission.
+    trivial = base / "trivial"
+    trivial.mkdir()
+    for i in range(args.n):
+        (trivial / f"empty{i:05d}.py").write_bytes(b"")
+    costs = []
+    for parallel, cluster in (("processes", None), ("processes", args.cluster)):
+        out = base / f"trivial-{len(costs)}"
+        out.mkdir()
+        result = grade(assignment, trivial, out, jobs, parallel, cluster)
+        costs.append(1000 / result["steady_rate"])
+    print(
+        f"transport alone ({args.n} empty files): processes {costs[0]:.2f} ms, cluster "
+        f"{costs[1]:.2f} ms per submission -> {costs[1] - costs[0]:+.2f} ms, "
+        f"{(costs[1] - costs[0]) / per_local:+.1%} of a graded submission's {per_local:.1f} ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="submissions to generate")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--parallel", choices=("processes", "threads"), default="processes")
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="also grade on Dask (local:N or tcp://host:8786) and compare with processes",
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep submissions and results here")
     parser.add_argument("--kernel-runs", type=int, default=3, help="0 skips the comparison")
     parser.add_argument(
@@ -272,6 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             f"generated {args.n} submissions in {base}: {kinds.get('correct', 0)} correct, "
             f"{args.n - kinds.get('correct', 0)} with one of {len(kinds) - 1} mistakes"
         )
+        if args.cluster:
+            compare_cluster(assignment, base, args)
+            return 0
         result = grade(assignment, base / "submissions", base, args.jobs, args.parallel)
         kernel: tuple[float | None, str] = (None, "skipped (--kernel-runs 0)")
         if args.kernel_runs > 0:

@@ -17,6 +17,8 @@ Parallelism (``backend``):
 - ``threads``: a thread pool over one shared :class:`~grader.runner.Grader` (one zygote);
   no start-up cost, so ``auto`` uses it for small batches.
 - ``jobs == 1`` or a single submission: everything in this process, one after another.
+- ``settings.cluster`` (``local:N`` or a scheduler's address): on Dask distributed, one
+  warm Grader per worker (:mod:`grader.batch_dask`); the optional ``cluster`` extra.
 
 Ctrl-C (SIGINT, when the batch runs in the main thread) asks the batch to stop: it starts
 no more submissions, lets the ones in progress finish (each is bounded by its limits),
@@ -153,12 +155,17 @@ def run_batch(
     Raises:
         SandboxError: if the sandbox cannot start.
         OSError: if the cache cannot be written.
+        UsageError: ``settings.cluster`` without Dask installed, or unreachable.
     """
     settings = settings or BatchSettings()
     state = State(assignment, plan, settings, on_result, on_progress)
     jobs = settings.job_count()
     with sigint_requests_stop(state):
-        if jobs == 1 or len(plan) <= 1:
+        if settings.cluster is not None:
+            from grader.batch_dask import run_cluster
+
+            run_cluster(state, settings.cluster)
+        elif jobs == 1 or len(plan) <= 1:
             run_serial(state)
         elif settings.backend == "threads" or (
             settings.backend == "auto" and len(plan) < _PROCESSES_FROM * jobs

@@ -64,6 +64,8 @@ class BatchSettings:
         force: regrade even what the cache holds (and refresh the cache).
         window: results allowed to wait for an earlier one (bounds memory); default 16/job.
         strict: refuse to grade (SandboxError) unless every isolation layer is active.
+        cluster: grade on Dask instead (:mod:`grader.batch_dask`): ``local:N`` or a
+            scheduler address; ``jobs`` and ``backend`` are then unused.
     """
 
     jobs: int | None = None
@@ -73,6 +75,7 @@ class BatchSettings:
     force: bool = False
     window: int | None = None
     strict: bool = False
+    cluster: str | None = None
 
     def job_count(self) -> int:
         """The number of parallel jobs to use."""

@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default auto: processes unless the batch is small)",
     )
     run.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        type=_cluster,
+        default=None,
+        help="grade on Dask distributed: a scheduler address (tcp://host:8786) or local:N "
+        "(N worker processes here); needs pip install 'grader[cluster]'",
+    )
+    run.add_argument(
         "--public-only", action="store_true", help="run only the public (visible) tests"
     )
     run.add_argument(
@@ -106,6 +114,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _cluster(text: str) -> str:
+    from grader.batch_dask import parse_cluster
+    from grader.errors import UsageError
+
+    try:
+        return parse_cluster(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--cluster {text!r}: ")) from None
+
+
 def _score(text: str) -> float:
     try:
         value = float(text)
@@ -125,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
     from grader.progress import make_progress
 
     _check_paths(args)  # before anything is loaded or graded: a typo costs one line
+    if args.cluster:
+        from grader.batch_dask import require_dask
+
+        require_dask()
     assignment = load_assignment(args.assignment)
     collected = collect_plan(args.submissions)
     _print_skipped([*collected.skipped, *collected.warnings])
@@ -140,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         cache=None if args.no_cache else ResultCache(args.cache),
         force=args.force,
         strict=args.strict,
+        cluster=args.cluster,
     )
     functions = _functions(assignment.select(visibility))
     outputs = _Outputs(args, plan, functions, assignment.title)
