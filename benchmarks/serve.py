@@ -1,5 +1,8 @@
 """Course-server benchmark: N simulated students upload over loopback to a real `grader serve`.
 
+Uploads are the course-style notebooks of ``benchmarks/batch.py`` (about 75% correct, the rest
+each with one of the assignment's known mistakes), so the queue's rate compares with the batch
+rate; ``--examples`` sends the README's example submissions instead (half of them wrong).
 Each upload comes from its own student (the class, not one student against the rate limit),
 paced at ``--rate`` per second, ``--count`` of them at most and for ``--duration`` seconds at
 most, with up to 64 in flight. The server is the real command, with ``--workers`` grading
@@ -14,6 +17,7 @@ processes, on SQLite in a temporary folder or on ``--db URL``. It prints:
 - whether every accepted upload was graded exactly once (one result per job per submission).
 
     python benchmarks/serve.py --rate 10 --count 300          # sustained: 10/s for 30 s
+    python benchmarks/serve.py --rate 10 --count 300 --examples   # half of them wrong
     python benchmarks/serve.py --rate 50 --count 500          # a burst: 500 in 10 s
     python benchmarks/serve.py --postgres --rate 10 --count 300   # a throwaway PostgreSQL
     python benchmarks/serve.py --db postgresql://USER@/DB?host=/tmp/sock ...
@@ -66,6 +70,25 @@ def _students(url: str, count: int) -> list[str]:
     return tokens
 
 
+def _payloads(folder: Path, args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    """What the students upload: batch.py's course-style notebooks, or the examples."""
+    if args.examples:
+        return [(p.name, p.read_bytes()) for p in FILES]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import json
+
+    from batch import generate, load_mutants
+
+    from grader import load_assignment
+
+    assignment = load_assignment(PLANAR)
+    assert assignment.solution is not None
+    solution = json.loads(assignment.solution.read_text(encoding="utf-8"))
+    generated = folder / "notebooks"
+    generate(generated, min(args.count, 400), solution, load_mutants(assignment.mutants))
+    return [(p.name, p.read_bytes()) for p in sorted(generated.iterdir())]
+
+
 def _probe(port: int, token: str, stop: threading.Event, times: list[float]) -> None:
     while not stop.wait(0.25):
         start = time.perf_counter()
@@ -95,6 +118,9 @@ def main() -> None:
         help="start a throwaway PostgreSQL (initdb/pg_ctl, as the tests do) and use it",
     )
     parser.add_argument("--drain-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--examples", action="store_true", help="send examples/ (alice, bob, carol, frank)"
+    )
     args = parser.parse_args()
     if args.postgres:
         from pgserver import create_database, postgres_base_url
@@ -113,7 +139,7 @@ def run(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="grader-serve-bench-"))
     url = args.db or db.default_url(folder)
     tokens = _students(url, max(args.students, 1))
-    payloads = [(p.name, p.read_bytes()) for p in FILES]
+    payloads = _payloads(folder, args)
     server = LiveServer(folder, ["--db", url, "--workers", str(args.workers)]).start()
     server.wait_workers_ready(args.workers)
     rss_ready = server.peak_rss_kib()

@@ -56,7 +56,7 @@ def run_worker(
     signal.signal(signal.SIGINT, _stop)
     if parent is not None:
         _die_with_parent(parent)
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, survive_power_loss=False)  # see make_engine
     have, want = current_revision(engine), head_revision()
     if have != want:
         raise UsageError(
