@@ -50,7 +50,8 @@ def postgres_base_url() -> Iterator[str | None]:
         for path in (folder, sock):
             os.chown(path, owner.pw_uid, owner.pw_gid)
     user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
+    # from /: the postgres user may not be allowed into the folder the tests run from
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True, "cwd": "/"}
     try:
         subprocess.run(
             _as_postgres(["initdb", "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8"]),
@@ -71,7 +72,7 @@ def postgres_base_url() -> Iterator[str | None]:
     finally:
         subprocess.run(
             _as_postgres(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"]),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd="/",
         )
         shutil.rmtree(folder, ignore_errors=True)
 
