@@ -29,6 +29,7 @@ from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
 from grader.standins import MAX_CALLBACKS, StandIns
 from grader.testing import FailureKind, Signature, StudentCodeError
+from grader.toplevel import BUDGET_S, KEPT_OUT, select
 
 __all__ = ["LoadFailure", "SandboxSubmission"]
 
@@ -116,6 +117,17 @@ def _written_at(name: str, cell: object, line: object, program: Program) -> str 
     return ""
 
 
+def _toplevel_units(program: Program, stubs: Mapping[str, object]) -> list[list[Any]]:
+    """The top-level statements the graded functions need run, as load units
+    (``[kind, source, cell, lineno, names]``, kind ``"toplevel"``); usually none."""
+    if not program.deferred:
+        return []
+    roots = [name for name in stubs if name in program.reads] or list(program.reads)
+    kept = {name for unit in program.units for name in unit.names}
+    chosen = select(kept, program.reads, program.deferred, roots)
+    return [["toplevel", d.source, d.cell, d.lineno, list(d.names)] for d in chosen]
+
+
 class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
@@ -143,6 +155,7 @@ class SandboxSubmission:
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
         self._units = [[u.kind, u.source, u.cell, u.lineno, list(u.names)] for u in program.units]
+        self._units += _toplevel_units(program, self._stubs)
         self._limits = limits
         self._child: ChildProcess | None = None
         self._output: list[str] = []
@@ -223,13 +236,21 @@ class SandboxSubmission:
         child = self._zygote.spawn(self._limits)
         try:
             reply = child.request(
-                {"op": "load", "units": self._units, "numpy": self._numpy},
+                {"op": "load", "units": self._units, "numpy": self._numpy, "budget_s": BUDGET_S},
                 self._limits.load_timeout_s,
                 self._limits.result_bytes,
             )
         except ChildFailure as exc:
             child.close()
-            raise LoadFailure(exc.message) from None
+            if not any(unit[0] == "toplevel" for unit in self._units):
+                raise LoadFailure(exc.message) from None
+            # Top-level code that its time budget could not stop (one long call into C)
+            # or that broke the child: load again without it, for good.
+            self._units = [
+                [KEPT_OUT, *unit[1:]] if unit[0] == "toplevel" else unit for unit in self._units
+            ]
+            self.start()
+            return
         if reply["status"] != "ok":
             # Loading itself never fails in a sound child (a failing unit is a warning).
             child.close()

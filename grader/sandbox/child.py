@@ -11,8 +11,10 @@ import inspect
 import io
 import os
 import random
+import signal
 import socket
 import sys
+import time
 import traceback
 import types
 from typing import Any, NoReturn
@@ -21,10 +23,19 @@ import numpy as np
 
 from grader.sandbox import confine, isolation, npcompat, wire
 from grader.sandbox.standin import StandIns
+from grader.toplevel import KEPT_OUT
 
 __all__ = ["run_child"]
 
 _MAX_MESSAGE = 600
+# Names that top-level code would have bound but that was not run (this child serves one
+# program): name -> "cell 5, line 2", and why it was not run.
+_NOT_RUN: dict[str, tuple[str, str]] = {}
+
+
+class _OutOfTime(BaseException):
+    """Raised in a top-level statement that outlives its budget (not an Exception, so an
+    ``except Exception`` in a training loop does not swallow it)."""
 
 
 class CappedOutput(io.TextIOBase):
@@ -93,7 +104,13 @@ def describe_exception(exc: BaseException, namespace: dict[str, Any]) -> dict[st
     frame = _student_frame(exc)
     where = f"cell {frame[0]}, line {frame[1]}" if frame else ""
     missing = getattr(exc, "name", None) if type(exc) is NameError else None
-    if isinstance(missing, str) and missing not in namespace and frame:
+    if isinstance(missing, str) and missing in _NOT_RUN and missing not in namespace and frame:
+        place, why = _NOT_RUN[missing]
+        message = (
+            f"`{frame[2]}` uses the global name `{missing}`, which the notebook binds at top "
+            f"level ({place}) but the grader did not run: {why}"
+        )
+    elif isinstance(missing, str) and missing not in namespace and frame:
         message = (
             f"`{frame[2]}` uses the global name `{missing}`, which the notebook's definitions "
             "do not provide; use only the function's arguments"
@@ -127,10 +144,78 @@ def _import_warning(exc: BaseException, source: str) -> str:
     return f"`{first}` failed: {type(exc).__name__}: {_safe_str(exc)}"
 
 
-def load_program(units: list[Any], namespace: dict[str, Any]) -> list[str]:
-    """Execute the program's units in order; return warnings for the units that failed."""
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _OutOfTime
+
+
+def _run_bounded(code: types.CodeType, namespace: dict[str, Any], seconds: float) -> None:
+    """Run ``code``, interrupted with :class:`_OutOfTime` after ``seconds``."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        exec(code, namespace)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_toplevel(
+    source: str,
+    cell: Any,
+    lineno: Any,
+    names: list[Any],
+    namespace: dict[str, Any],
+    left: float,
+    kept_out: bool = False,
+) -> str | None:
+    """Run one top-level statement a function needs within ``left`` seconds; None when it
+    ran, else why not (its names then keep earlier values, or are noted in _NOT_RUN)."""
+    why = None
+    if kept_out:
+        why = "it stopped the sandbox from loading the notebook (it ran past the load time limit)"
+    elif left <= 0:
+        why = "the time allowed for top-level code was used up before it"
+    else:
+        try:
+            code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
+            _run_bounded(code, namespace, left)
+        except _OutOfTime:
+            why = "it did not finish within the time allowed for top-level code"
+        except BaseException as exc:
+            missing = getattr(exc, "name", None) if type(exc) is NameError else None
+            if isinstance(missing, str) and missing in _NOT_RUN:
+                why = f"it reads `{missing}`, which was not computed either"
+            else:
+                kind = type(exc).__name__ if isinstance(type(exc).__name__, str) else "Exception"
+                why = f"it raised {kind}"
+    for name in names:
+        if not isinstance(name, str):
+            continue
+        if why is None or name in namespace:
+            _NOT_RUN.pop(name, None)
+        else:
+            _NOT_RUN[name] = (f"cell {cell}, line {lineno}", why)
+    return why
+
+
+def load_program(
+    units: list[Any], namespace: dict[str, Any], budget_s: float = 0.0
+) -> list[str]:
+    """Execute the program's units in order; return warnings for the units that failed.
+
+    Units of kind ``"toplevel"`` (top-level statements a function needs) share ``budget_s``
+    seconds of wall clock: each gets what the ones before it left.
+    """
     warnings: list[str] = []
+    deadline = time.monotonic() + budget_s
     for kind, source, cell, lineno, names in units:
+        if kind in ("toplevel", KEPT_OUT):
+            left = deadline - time.monotonic()
+            why = _run_toplevel(source, cell, lineno, names, namespace, left, kind == KEPT_OUT)
+            if why is not None:
+                what = ", ".join(n for n in names if isinstance(n, str))
+                warnings.append(f"cell {cell}, line {lineno}: top-level code binding {what} {why}")
+            continue
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
             exec(code, namespace)
@@ -179,7 +264,9 @@ class _Server:
             if request.get("numpy") == "1" and not self.numpy_aliases:
                 npcompat.install(np)  # before the program: its imports and top level use them
                 self.numpy_aliases = True
-            warnings = load_program(request["units"], self.namespace)
+            budget = request.get("budget_s")
+            budget_s = float(budget) if isinstance(budget, (int, float)) else 0.0
+            warnings = load_program(request["units"], self.namespace, budget_s)
             return {"status": "ok", "warnings": warnings, "functions": _functions(self.namespace)}
         if op == "call":
             # Seed the global generators so that unseeded student code gives the same verdict
