@@ -107,8 +107,8 @@ def describe_exception(exc: BaseException, namespace: dict[str, Any]) -> dict[st
     if isinstance(missing, str) and missing in _NOT_RUN and missing not in namespace and frame:
         place, why = _NOT_RUN[missing]
         message = (
-            f"`{frame[2]}` uses the global name `{missing}`, which the notebook binds at top "
-            f"level ({place}) but the grader did not run: {why}"
+            f"`{frame[2]}` uses the global name `{missing}`, which the notebook's top level "
+            f"binds ({place}) but could not be computed there: {why}"
         )
     elif isinstance(missing, str) and missing not in namespace and frame:
         message = (
@@ -166,6 +166,7 @@ def _run_toplevel(
     names: list[Any],
     namespace: dict[str, Any],
     left: float,
+    budget_s: float,
     kept_out: bool = False,
 ) -> str | None:
     """Run one top-level statement a function needs within ``left`` seconds; None when it
@@ -174,13 +175,13 @@ def _run_toplevel(
     if kept_out:
         why = "it stopped the sandbox from loading the notebook (it ran past the load time limit)"
     elif left <= 0:
-        why = "the time allowed for top-level code was used up before it"
+        why = f"the {budget_s:g} s the grader allows top-level code were used up before it"
     else:
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
             _run_bounded(code, namespace, left)
         except _OutOfTime:
-            why = "it did not finish within the time allowed for top-level code"
+            why = f"it did not finish within the {budget_s:g} s the grader allows top-level code"
         except BaseException as exc:
             missing = getattr(exc, "name", None) if type(exc) is NameError else None
             if isinstance(missing, str) and missing in _NOT_RUN:
@@ -211,10 +212,8 @@ def load_program(
     for kind, source, cell, lineno, names in units:
         if kind in ("toplevel", KEPT_OUT):
             left = deadline - time.monotonic()
-            why = _run_toplevel(source, cell, lineno, names, namespace, left, kind == KEPT_OUT)
-            if why is not None:
-                what = ", ".join(n for n in names if isinstance(n, str))
-                warnings.append(f"cell {cell}, line {lineno}: top-level code binding {what} {why}")
+            # No warning when it fails: only a function that then misses a name says so.
+            _run_toplevel(source, cell, lineno, names, namespace, left, budget_s, kind == KEPT_OUT)
             continue
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")

@@ -1,0 +1,168 @@
+"""The top-level names a graded function reads (issue #12, item 1).
+
+A function that reads a name bound only by top-level code (an alias, a lambda, a generator, a
+leftover line) gets the value a Run All would have left: the statements binding it, and only
+those, run in the sandbox within a small budget. Scenario notebooks are in
+tests/data/planar/scenarios/toplevel_*.ipynb (make_toplevel_scenarios.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import load_assignment
+from grader.extract import Program, extract_program
+from grader.notebook import Cell, read_submission
+from grader.runner import Grader
+from grader.sandbox import Limits, Zygote
+from grader.session import SandboxSubmission, _toplevel_units
+from grader.testing import StudentCodeError
+from grader.toplevel import free_names, select
+
+REPO = Path(__file__).resolve().parents[1]
+PLANAR = REPO / "assignments" / "planar_data_classification"
+SCENARIOS = Path(__file__).parent / "data" / "planar" / "scenarios"
+EXPECTED: dict[str, list[str]] = json.loads((SCENARIOS / "toplevel_expected.json").read_text())
+
+
+def _program(*sources: str) -> Program:
+    return extract_program(tuple(Cell(n, s) for n, s in enumerate(sources, start=1)))
+
+
+def _notebook(path: Path) -> Program:
+    return extract_program(read_submission(str(path)).cells)
+
+
+def _run(program: Program, roots: list[str] | None = None) -> list[str]:
+    """The sources of the top-level statements the session would run."""
+    stubs = {name: ["x"] for name in roots or []}
+    return [unit[1] for unit in _toplevel_units(program, stubs)]
+
+
+@pytest.fixture(scope="module")
+def grader() -> Iterator[Grader]:
+    with Grader(load_assignment(PLANAR)) as g:
+        yield g
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_scenario_loses_exactly_its_tests(grader: Grader, scenario: str) -> None:
+    result = grader.grade_path(SCENARIOS / f"{scenario}.ipynb", scenario)
+    assert result.status == "graded"
+    lost = sorted(t.id for t in result.tests if t.outcome != "passed")
+    assert lost == EXPECTED[scenario]
+    for test in result.tests:
+        assert "global name" not in test.message or test.id in EXPECTED[scenario]
+
+
+def test_a_binding_that_times_out_is_named_with_the_reason(grader: Grader) -> None:
+    result = grader.grade_path(SCENARIOS / "toplevel_timeout.ipynb", "timeout")
+    failed = [t for t in result.tests if t.outcome != "passed"]
+    assert failed
+    for test in failed:
+        assert "`scale`" in test.message
+        assert "(cell 43, line 1)" in test.message  # the cell of `scale = slow_scale()`
+        assert "did not finish within the 2 s" in test.message
+
+
+def test_only_the_statements_binding_read_names_are_selected() -> None:
+    program = _notebook(SCENARIOS / "toplevel_training_unread.ipynb")
+    chosen = _run(program, ["forward_propagation", "initialize_parameters"])
+    assert chosen == ["act = np.tanh"]  # not the training loop, nor any demo cell
+
+
+def test_a_notebook_that_needs_no_top_level_code_runs_none() -> None:
+    solution = _notebook(REPO / "solutions" / "planar_data_classification.ipynb")
+    assert solution.deferred  # it has demo cells...
+    assert _run(solution, ["forward_propagation", "nn_model", "predict"]) == []  # ...none needed
+
+
+def test_what_the_chosen_statements_read_is_chosen_too_in_notebook_order() -> None:
+    program = _program(
+        "import numpy as np",
+        "base = 2\nunused = print('plot')\nrng = np.random.default_rng(base)",
+        "def helper(n):\n    return rng.normal(size=n) * scale",
+        "scale = 0.5 * width\nwidth = 3",
+        "def f(n):\n    return helper(n)",
+    )
+    # `width` is bound only after `scale` reads it: as in a Run All, it does not count.
+    assert _run(program, ["f"]) == [
+        "rng = np.random.default_rng(base)",
+        "scale = 0.5 * width",
+    ]
+    assert _run(_program("x = compute()", "def f():\n    return 1"), ["f"]) == []
+
+
+def test_earlier_bindings_run_too_so_a_slow_last_one_leaves_a_value() -> None:
+    program = _program("n = 1", "n = train(n)\n", "def f():\n    return n")
+    assert _run(program, ["f"]) == []  # `n = 1` is a kept constant: as before, it is `n`
+    program = _program("n = len('ab')", "n = train(n)", "def f():\n    return n")
+    assert _run(program, ["f"]) == ["n = len('ab')", "n = train(n)"]
+
+
+def test_a_statement_that_would_rebind_a_kept_name_is_never_run() -> None:
+    program = _program(
+        "import numpy as np", "np, k = None, 3", "def f():\n    return np.zeros(k)"
+    )
+    assert _run(program, ["f"]) == []
+
+
+def test_free_names_leave_out_parameters_and_locals() -> None:
+    import ast
+
+    node = ast.parse(
+        "def f(a, *b, c=d, **e):\n    g = a + h\n    for i in b: j = i\n"
+        "    return [k for k in e] + len(l)"
+    ).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    assert free_names(node) == {"d", "h", "l"}  # builtins (len) left out too
+
+
+def test_select_is_bounded_by_the_statements_not_their_reads() -> None:
+    chain = [f"v{i} = v{i - 1} + 1" for i in range(1, 400)]
+    program = _program(*chain, "def f():\n    return v399")
+    assert len(select(set(), program.reads, program.deferred, ["f"])) == 399
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    with Zygote([]) as z:
+        yield z
+
+
+def test_code_that_the_budget_cannot_stop_is_left_out_and_named(zygote: Zygote) -> None:
+    # One long call into C ignores the budget's signal: the load times out, and the program is
+    # loaded again without that statement.
+    program = _program(
+        "import numpy as np",
+        "big = sum(range(10**13))",
+        "def f():\n    return big",
+        "def g():\n    return 1",
+    )
+    sub = SandboxSubmission(zygote, program, Limits(load_timeout_s=1.0))
+    try:
+        sub.start()
+        assert sub.call("g", (), {}) == 1
+        with pytest.raises(StudentCodeError) as info:
+            sub.call("f", (), {})
+    finally:
+        sub.close()
+    assert "(cell 2, line 1)" in info.value.message
+    assert "stopped the sandbox from loading" in info.value.message
+
+
+def test_a_statement_that_raises_is_named_with_its_exception(zygote: Zygote) -> None:
+    program = _program("import numpy as np", "k = int('x')", "j = k + 1", "def f():\n    return j")
+    sub = SandboxSubmission(zygote, program, Limits())
+    try:
+        sub.start()
+        with pytest.raises(StudentCodeError) as info:
+            sub.call("f", (), {})
+    finally:
+        sub.close()
+    assert "(cell 3, line 1)" in info.value.message
+    assert "it reads `k`, which was not computed either" in info.value.message
