@@ -135,11 +135,13 @@ def select(
     pending: list[tuple[str, int]] = []  # (name, notebook order of the statement reading it)
 
     def need(names: Iterable[str], before: int) -> None:
-        for name in names:
+        stack = list(names)  # not recursive: a chain of helpers may be thousands long
+        while stack:
+            name = stack.pop()
             if name in reads:
                 if name not in expanded:  # a function's reads are looked up once
                     expanded.add(name)
-                    need(reads[name], before)
+                    stack.extend(reads[name])
             elif name not in kept and name not in _BUILTINS:
                 pending.append((name, before))
 
@@ -148,18 +150,19 @@ def select(
         if kept.isdisjoint(statement.names):  # never one that would rebind a kept name
             for name in statement.names:
                 binders.setdefault(name, []).append(index)
+    # How many of a name's binders are chosen: always a prefix, so each is looked at once.
+    reached: dict[str, int] = {}
     need([r for r in roots if r in reads], _LAST)
-    done: set[tuple[str, int]] = set()
     while pending:
         name, before = pending.pop()
-        if (name, before) in done or name not in binders:
-            continue
-        done.add((name, before))
-        for binder in binders[name]:
-            # Every binding before the reader, not only the last: should the last one not
-            # finish in time, the name keeps the value an earlier one gave it.
-            if deferred[binder].order >= before:
-                break
+        candidates = binders.get(name, [])
+        # Every binding before the reader, not only the last: should the last one not
+        # finish in time, the name keeps the value an earlier one gave it.
+        position = reached.get(name, 0)
+        while position < len(candidates) and deferred[candidates[position]].order < before:
+            binder = candidates[position]
+            position += 1
+            reached[name] = position
             if binder not in chosen:
                 statement = chosen[binder] = deferred[binder]
                 need(statement.reads, statement.order)

@@ -166,3 +166,9 @@ def test_a_statement_that_raises_is_named_with_its_exception(zygote: Zygote) -> 
         sub.close()
     assert "(cell 3, line 1)" in info.value.message
     assert "it reads `k`, which was not computed either" in info.value.message
+
+
+def test_select_follows_a_long_chain_of_helpers_without_recursing() -> None:
+    helpers = [f"def h{i}():\n    return h{i + 1}()" for i in range(1500)]
+    program = _program("\n".join(helpers), "def h1500():\n    return z", "z = len('abc')")
+    assert _run(program, ["h0"]) == ["z = len('abc')"]

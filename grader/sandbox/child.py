@@ -209,8 +209,13 @@ def load_program(
     """
     warnings: list[str] = []
     deadline = time.monotonic() + budget_s
+    seeded = False
     for kind, source, cell, lineno, names in units:
         if kind in ("toplevel", KEPT_OUT):
+            if not seeded:  # top-level draws (`W = np.random.randn(2, 3)`): the same every load
+                np.random.seed(0)
+                random.seed(0)
+                seeded = True
             left = deadline - time.monotonic()
             # No warning when it fails: only a function that then misses a name says so.
             _run_toplevel(source, cell, lineno, names, namespace, left, budget_s, kind == KEPT_OUT)
