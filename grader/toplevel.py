@@ -19,7 +19,16 @@ import builtins
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["BUDGET_S", "KEPT_OUT", "Deferred", "bound_names", "free_names", "read_names", "select"]
+__all__ = [
+    "BUDGET_S",
+    "KEPT_OUT",
+    "Deferred",
+    "bound_names",
+    "free_names",
+    "read_names",
+    "select",
+    "top_level_reads",
+]
 
 # The load unit kind of a statement not to run again: it stopped a child from loading.
 KEPT_OUT = "toplevel-kept-out"
@@ -167,3 +176,32 @@ def select(
                 statement = chosen[binder] = deferred[binder]
                 need(statement.reads, statement.order)
     return tuple(chosen[index] for index in sorted(chosen))
+
+
+def top_level_reads(
+    kept: Collection[str],
+    reads: Mapping[str, frozenset[str]],
+    deferred: tuple[Deferred, ...],
+    function: str,
+    limit: int = 2,
+) -> list[tuple[str, Deferred]]:
+    """The names ``function`` reads (through kept functions too) that only top-level code
+    binds, each with the last statement binding it; sorted by name, at most ``limit``.
+
+    Derived from the notebook's source alone, so a hidden check may name them.
+    """
+    kept = frozenset(kept)
+    last: dict[str, Deferred] = {}
+    for statement in deferred:
+        if kept.isdisjoint(statement.names):
+            last.update(dict.fromkeys(statement.names, statement))
+    seen, stack, found = {function}, list(reads.get(function, ())), set()
+    while stack:
+        name = stack.pop()
+        if name in reads:
+            if name not in seen:
+                seen.add(name)
+                stack.extend(reads[name])
+        elif name in last and name not in kept:
+            found.add(name)
+    return [(name, last[name]) for name in sorted(found)[:limit]]

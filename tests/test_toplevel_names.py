@@ -17,6 +17,7 @@ import pytest
 from grader.assignment import load_assignment
 from grader.extract import Program, extract_program
 from grader.notebook import Cell, read_submission
+from grader.redact import hidden_error_message
 from grader.runner import Grader
 from grader.sandbox import Limits, Zygote
 from grader.session import SandboxSubmission, _toplevel_units
@@ -172,3 +173,19 @@ def test_select_follows_a_long_chain_of_helpers_without_recursing() -> None:
     helpers = [f"def h{i}():\n    return h{i + 1}()" for i in range(1500)]
     program = _program("\n".join(helpers), "def h1500():\n    return z", "z = len('abc')")
     assert _run(program, ["h0"]) == ["z = len('abc')"]
+
+
+def test_a_hidden_check_names_the_top_level_line_a_missing_name_comes_from() -> None:
+    program = _notebook(SCENARIOS / "toplevel_timeout.ipynb")
+    exc = StudentCodeError(
+        "initialize_parameters",
+        "exception",
+        "`initialize_parameters` uses the global name `scale`, ... X = [[0.123]]",
+        exc_type="NameError",
+        where="cell 44, line 2",
+    )
+    public = hidden_error_message(exc, program)
+    assert "`scale` (cell 43, line 1)" in public
+    assert "0.123" not in public and "could not be computed" not in public
+    other = StudentCodeError("compute_cost", "exception", "x", exc_type="NameError")
+    assert "top-level" not in hidden_error_message(other, program)  # reads none
