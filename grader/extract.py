@@ -375,6 +375,9 @@ def _analyse_cell(number: int, source: str) -> _Analysis:
             kept.append(
                 _Statement(kind, names, text, lineno, node.name, graded, empty, skeleton, free)
             )
+        elif isinstance(node, ast.ClassDef):
+            free = free_names(node)
+            kept.append(_Statement(kind, names, text, lineno, None, False, False, (), free))
         else:
             kept.append(_Statement(kind, names, text, lineno, None, False, False))
     return _Analysis(tuple(kept), found, lost)
@@ -437,7 +440,8 @@ class _Builder:
                 st.function, cell, st.lineno, st.graded, st.stub_empty, st.skeleton
             )
             self.functions[st.function] = info
-            self.reads[st.function] = st.reads
+        if st.kind == "def":  # a function's or a class's: what running its code may read
+            self.reads[st.names[0]] = st.reads
 
     def program(self) -> Program:
         skipped = self.budget.skipped_warning()

@@ -90,21 +90,25 @@ def bound_names(node: ast.stmt) -> tuple[str, ...]:
 
 def read_names(node: ast.AST) -> frozenset[str]:
     """Every name ``node`` loads anywhere, nested scopes included (an over-approximation)."""
-    return frozenset(
-        sub.id
-        for sub in ast.walk(node)
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load)
-    )
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            names.add(sub.id)
+        elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            names.add(sub.target.id)  # `x += 1` reads x
+    return frozenset(names)
 
 
-def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-    """The global names a function's body may read: names it loads that nothing in it binds.
+def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> frozenset[str]:
+    """The global names a function's (or a class's methods') code may read: names it loads
+    that nothing in it binds, and those it declares ``global``.
 
     Names bound anywhere in the function (nested scopes too) and its parameters are left out,
     so this may miss a global that a nested scope shadows; it never adds a local.
     """
     local: set[str] = set()
     loads: set[str] = set()
+    declared: set[str] = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             (loads if isinstance(sub.ctx, ast.Load) else local).add(sub.id)
@@ -116,7 +120,11 @@ def free_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
             local.update(a.asname or a.name.split(".")[0] for a in sub.names)
         elif isinstance(sub, ast.ExceptHandler) and sub.name:
             local.add(sub.name)
-    return frozenset(loads - local - _BUILTINS)
+        elif isinstance(sub, ast.Global):
+            declared.update(sub.names)
+        if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            loads.add(sub.target.id)  # `x += 1` reads x
+    return frozenset(((loads - local) | (loads & declared)) - _BUILTINS)
 
 
 def select(

@@ -189,3 +189,20 @@ def test_a_hidden_check_names_the_top_level_line_a_missing_name_comes_from() -> 
     assert "0.123" not in public and "could not be computed" not in public
     other = StudentCodeError("compute_cost", "exception", "x", exc_type="NameError")
     assert "top-level" not in hidden_error_message(other, program)  # reads none
+
+
+def test_a_global_declaration_and_a_class_s_methods_count_as_reads() -> None:
+    program = _program(
+        "import numpy as np",
+        "count = len('')\nact = np.tanh",
+        "class Layer:\n    def __call__(self, z):\n        return act(z)",
+        "def f(z):\n    global count\n    count += 1\n    return Layer()(z)",
+    )
+    assert _run(program, ["f"]) == ["count = len('')", "act = np.tanh"]
+
+
+def test_an_augmented_assignment_reads_its_target() -> None:
+    program = _program("n = len('ab')\nn += 1", "def f():\n    return n")
+    assert _run(program, ["f"]) == ["n = len('ab')", "n += 1"]
+    program = _program("m = len('ab')\nn = 0", "n += m", "def f():\n    return n")
+    assert _run(program, ["f"]) == []  # n is a kept constant
