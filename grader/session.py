@@ -27,9 +27,10 @@ from grader.redact import safe_where
 from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
+from grader.sandbox.loadkinds import KEPT_OUT, OUT_OF_TIME, TOPLEVEL
 from grader.standins import MAX_CALLBACKS, StandIns
 from grader.testing import FailureKind, Signature, StudentCodeError
-from grader.toplevel import BUDGET_S, KEPT_OUT, select
+from grader.toplevel import BUDGET_S, select
 
 __all__ = ["LoadFailure", "SandboxSubmission"]
 
@@ -125,7 +126,7 @@ def _toplevel_units(program: Program, stubs: Mapping[str, object]) -> list[list[
     roots = [name for name in stubs if name in program.reads] or list(program.reads)
     kept = {name for unit in program.units for name in unit.names}
     chosen = select(kept, program.reads, program.deferred, roots)
-    return [["toplevel", d.source, d.cell, d.lineno, list(d.names)] for d in chosen]
+    return [[TOPLEVEL, d.source, d.cell, d.lineno, list(d.names)] for d in chosen]
 
 
 class SandboxSubmission:
@@ -242,12 +243,12 @@ class SandboxSubmission:
             )
         except ChildFailure as exc:
             child.close()
-            if not any(unit[0] == "toplevel" for unit in self._units):
+            if not any(unit[0] == TOPLEVEL for unit in self._units):
                 raise LoadFailure(exc.message) from None
             # Top-level code that its time budget could not stop (one long call into C)
             # or that broke the child: load again without it, for good.
             self._units = [
-                [KEPT_OUT, *unit[1:]] if unit[0] == "toplevel" else unit for unit in self._units
+                [KEPT_OUT, *unit[1:]] if unit[0] == TOPLEVEL else unit for unit in self._units
             ]
             self.start()
             return
@@ -258,8 +259,22 @@ class SandboxSubmission:
             raise LoadFailure(f"the sandbox could not report the definitions: {message}")
         self._child = child
         self._read_aliases(reply)
+        self._read_abandoned(reply)
         if not self.signatures:
             self._read_load_reply(reply)
+
+    def _read_abandoned(self, reply: dict[str, Any]) -> None:
+        # Top-level statements that ran out of time are not waited for again when a child is
+        # restarted (after a timeout or crash). A forged list can only stop the submission's
+        # own top-level statements from running.
+        indices = reply.get("abandoned")
+        if not isinstance(indices, list):
+            return
+        for index in indices[: len(self._units)]:
+            if type(index) is int and 0 <= index < len(self._units):
+                unit = self._units[index]
+                if unit[0] == TOPLEVEL:
+                    self._units[index] = [OUT_OF_TIME, *unit[1:]]
 
     def _read_load_reply(self, reply: dict[str, Any]) -> None:
         # The reply is plain data, but any of it may be forged by student code: take only

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 __all__ = [
     "BUDGET_S",
-    "KEPT_OUT",
     "Deferred",
     "bound_names",
     "free_names",
@@ -30,8 +29,6 @@ __all__ = [
     "top_level_reads",
 ]
 
-# The load unit kind of a statement not to run again: it stopped a child from loading.
-KEPT_OUT = "toplevel-kept-out"
 # Wall clock for all the top-level statements one submission runs (each gets what is left).
 BUDGET_S = 2.0
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__builtins__", "__file__", "__doc__"}

@@ -20,6 +20,7 @@ from grader.notebook import Cell, read_submission
 from grader.redact import hidden_error_message
 from grader.runner import Grader
 from grader.sandbox import Limits, Zygote
+from grader.sandbox.loadkinds import OUT_OF_TIME
 from grader.session import SandboxSubmission, _toplevel_units
 from grader.testing import StudentCodeError
 from grader.toplevel import free_names, select
@@ -206,3 +207,26 @@ def test_an_augmented_assignment_reads_its_target() -> None:
     assert _run(program, ["f"]) == ["n = len('ab')", "n += 1"]
     program = _program("m = len('ab')\nn = 0", "n += m", "def f():\n    return n")
     assert _run(program, ["f"]) == []  # n is a kept constant
+
+
+def test_a_restarted_child_does_not_wait_again_for_code_that_ran_out_of_time(
+    zygote: Zygote,
+) -> None:
+    program = _program(
+        "def slow():\n    while True:\n        pass",
+        "value = slow()",
+        "def f():\n    return value",
+        "def g():\n    return slow()",
+    )
+    sub = SandboxSubmission(zygote, program, Limits(call_timeout_s=0.5))
+    try:
+        sub.start()
+        assert [unit[0] for unit in sub._units] == ["def", "def", "def", OUT_OF_TIME]
+        with pytest.raises(StudentCodeError):
+            sub.call("g", (), {})  # times out: the child is replaced
+        with pytest.raises(StudentCodeError) as info:
+            sub.call("f", (), {})
+    finally:
+        sub.close()
+    assert "(cell 2, line 1)" in info.value.message
+    assert "did not finish within the 2 s" in info.value.message

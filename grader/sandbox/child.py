@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.sandbox import confine, isolation, npcompat, wire
+from grader.sandbox.loadkinds import KEPT_OUT, OUT_OF_TIME, TOPLEVEL
 from grader.sandbox.standin import StandIns
-from grader.toplevel import KEPT_OUT
 
 __all__ = ["run_child"]
 
@@ -167,21 +167,28 @@ def _run_toplevel(
     namespace: dict[str, Any],
     left: float,
     budget_s: float,
-    kept_out: bool = False,
-) -> str | None:
-    """Run one top-level statement a function needs within ``left`` seconds; None when it
-    ran, else why not (its names then keep earlier values, or are noted in _NOT_RUN)."""
-    why = None
-    if kept_out:
+    kind: str = TOPLEVEL,
+) -> tuple[str | None, bool]:
+    """Run one top-level statement a function needs within ``left`` seconds.
+
+    Returns why it did not run to the end (None when it did; its names then keep earlier
+    values, or are noted in _NOT_RUN), and whether that was for lack of time.
+    """
+    why, out_of_time = None, False
+    late = f"it did not finish within the {budget_s:g} s the grader allows top-level code"
+    if kind == KEPT_OUT:
         why = "it stopped the sandbox from loading the notebook (it ran past the load time limit)"
+    elif kind == OUT_OF_TIME:  # on an earlier load of the same program
+        why = late
     elif left <= 0:
         why = f"the {budget_s:g} s the grader allows top-level code were used up before it"
+        out_of_time = True
     else:
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
             _run_bounded(code, namespace, left)
         except _OutOfTime:
-            why = f"it did not finish within the {budget_s:g} s the grader allows top-level code"
+            why, out_of_time = late, True
         except BaseException as exc:
             missing = getattr(exc, "name", None) if type(exc) is NameError else None
             if isinstance(missing, str) and missing in _NOT_RUN:
@@ -196,29 +203,37 @@ def _run_toplevel(
             _NOT_RUN.pop(name, None)
         else:
             _NOT_RUN[name] = (f"cell {cell}, line {lineno}", why)
-    return why
+    return why, out_of_time
 
 
 def load_program(
-    units: list[Any], namespace: dict[str, Any], budget_s: float = 0.0
+    units: list[Any],
+    namespace: dict[str, Any],
+    budget_s: float = 0.0,
+    abandoned: list[int] | None = None,
 ) -> list[str]:
     """Execute the program's units in order; return warnings for the units that failed.
 
     Units of kind ``"toplevel"`` (top-level statements a function needs) share ``budget_s``
-    seconds of wall clock: each gets what the ones before it left.
+    seconds of wall clock: each gets what the ones before it left. The indices of those that
+    ran out of time and bound none of their names are appended to ``abandoned`` (a later load
+    need not wait for them).
     """
     warnings: list[str] = []
     deadline = time.monotonic() + budget_s
     seeded = False
-    for kind, source, cell, lineno, names in units:
-        if kind in ("toplevel", KEPT_OUT):
+    for index, (kind, source, cell, lineno, names) in enumerate(units):
+        if kind in (TOPLEVEL, KEPT_OUT, OUT_OF_TIME):
             if not seeded:  # top-level draws (`W = np.random.randn(2, 3)`): the same every load
                 np.random.seed(0)
                 random.seed(0)
                 seeded = True
             left = deadline - time.monotonic()
             # No warning when it fails: only a function that then misses a name says so.
-            _run_toplevel(source, cell, lineno, names, namespace, left, budget_s, kind == KEPT_OUT)
+            _, late = _run_toplevel(source, cell, lineno, names, namespace, left, budget_s, kind)
+            # Only one that left all its names unbound: skipping it gives the same namespace.
+            if late and abandoned is not None and not any(n in namespace for n in names):
+                abandoned.append(index)
             continue
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
@@ -270,8 +285,14 @@ class _Server:
                 self.numpy_aliases = True
             budget = request.get("budget_s")
             budget_s = float(budget) if isinstance(budget, (int, float)) else 0.0
-            warnings = load_program(request["units"], self.namespace, budget_s)
-            return {"status": "ok", "warnings": warnings, "functions": _functions(self.namespace)}
+            abandoned: list[int] = []
+            warnings = load_program(request["units"], self.namespace, budget_s, abandoned)
+            return {
+                "status": "ok",
+                "warnings": warnings,
+                "functions": _functions(self.namespace),
+                "abandoned": abandoned,
+            }
         if op == "call":
             # Seed the global generators so that unseeded student code gives the same verdict
             # on every run (the seed comes from the grader and depends on the call order).
