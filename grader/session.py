@@ -235,9 +235,11 @@ class SandboxSubmission:
     def start(self) -> None:
         """Fork a child and load the program; raises LoadFailure if that cannot be done."""
         child = self._zygote.spawn(self._limits)
+        # Top-level code stops well within the load's own limit, which then covers the rest.
+        budget = min(BUDGET_S, self._limits.load_timeout_s / 2)
         try:
             reply = child.request(
-                {"op": "load", "units": self._units, "numpy": self._numpy, "budget_s": BUDGET_S},
+                {"op": "load", "units": self._units, "numpy": self._numpy, "budget_s": budget},
                 self._limits.load_timeout_s,
                 self._limits.result_bytes,
             )

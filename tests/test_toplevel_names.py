@@ -230,3 +230,17 @@ def test_a_restarted_child_does_not_wait_again_for_code_that_ran_out_of_time(
         sub.close()
     assert "(cell 2, line 1)" in info.value.message
     assert "did not finish within the 2 s" in info.value.message
+
+
+def test_the_budget_stays_within_the_load_limit(zygote: Zygote) -> None:
+    slow = "def slow():\n    while True:\n        pass"
+    program = _program(slow, "v = slow()", "def f():\n    return v")
+    sub = SandboxSubmission(zygote, program, Limits(load_timeout_s=1.0))
+    try:
+        sub.start()
+        with pytest.raises(StudentCodeError) as info:
+            sub.call("f", (), {})
+    finally:
+        sub.close()
+    # Stopped by its budget (half the load limit), not by the load limit: the child lived.
+    assert "did not finish within the 0.5 s" in info.value.message
