@@ -123,7 +123,7 @@ def _toplevel_units(program: Program, stubs: Mapping[str, object]) -> list[list[
     (``[kind, source, cell, lineno, names]``, kind ``"toplevel"``); usually none."""
     if not program.deferred:
         return []
-    roots = [name for name in stubs if name in program.reads] or list(program.reads)
+    roots = list(stubs) or list(program.reads)
     kept = {name for unit in program.units for name in unit.names}
     chosen = select(kept, program.reads, program.deferred, roots)
     return [[TOPLEVEL, d.source, d.cell, d.lineno, list(d.names)] for d in chosen]

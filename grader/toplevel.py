@@ -166,7 +166,7 @@ def select(
                 binders.setdefault(name, []).append(index)
     # How many of a name's binders are chosen: always a prefix, so each is looked at once.
     reached: dict[str, int] = {}
-    need([r for r in roots if r in reads], _LAST)
+    need(roots, _LAST)  # a root no kept unit binds may be bound at top level (a lambda)
     while pending:
         name, before = pending.pop()
         candidates = binders.get(name, [])

@@ -244,3 +244,15 @@ def test_the_budget_stays_within_the_load_limit(zygote: Zygote) -> None:
         sub.close()
     # Stopped by its budget (half the load limit), not by the load limit: the child lived.
     assert "did not finish within the 0.5 s" in info.value.message
+
+
+def test_a_graded_function_bound_at_top_level_is_bound() -> None:
+    program = _program(
+        "import numpy as np",
+        "act = np.tanh",
+        "layer_sizes = lambda X, Y: (X.shape[0], width, Y.shape[0])",
+        "width = 4",
+    )
+    assert _run(program, ["layer_sizes"]) == [
+        "layer_sizes = lambda X, Y: (X.shape[0], width, Y.shape[0])"
+    ]  # `width = 4` is a kept constant; `act` is read by nothing
