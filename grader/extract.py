@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from grader.cellsyntax import Scanner, prepare_cell
-from grader.codebudget import MAX_CELL_STATEMENTS, CodeBudget
+from grader.codebudget import MAX_CELL_STATEMENTS, MAX_STATEMENTS, CodeBudget
 from grader.notebook import Cell
+from grader.toplevel import Deferred, bound_names, free_names, read_names
 
 __all__ = [
     "FunctionInfo",
@@ -98,6 +99,10 @@ class Program:
     # Top-level definitions that a syntax error hid, by name (the last one of each name), when
     # no readable definition of that name came after it.
     unreadable: dict[str, Unreadable] = field(default_factory=dict)
+    # The other top-level statements that bind names, in notebook order (see grader.toplevel),
+    # and the global names each kept function reads: what a function may need run for it.
+    deferred: tuple[Deferred, ...] = ()
+    reads: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 # A column-0 line that continues the statement above instead of starting a new one.
@@ -314,6 +319,7 @@ class _Statement(NamedTuple):
     graded: bool
     stub_empty: bool
     skeleton: tuple[str, ...] = ()
+    reads: frozenset[str] = frozenset()  # a def: its free names; "deferred": all it reads
 
 
 class _Analysis(NamedTuple):
@@ -350,6 +356,14 @@ def _analyse_cell(number: int, source: str) -> _Analysis:
             continue
         classified = _classify(node)
         if classified is None:
+            bound = bound_names(node)
+            if bound:  # may be run for a function that reads one of these names
+                lineno, text = _segment(node, lines)
+                reads = read_names(node)
+                deferred = _Statement(
+                    "deferred", bound, text, lineno, None, False, False, (), reads
+                )
+                kept.append(deferred)
             continue
         kind, names = classified
         lineno, text = _segment(node, lines)
@@ -357,7 +371,13 @@ def _analyse_cell(number: int, source: str) -> _Analysis:
             graded = header is not None and header == node.name.lower()
             empty = _stub_empty(text)
             skeleton = _skeleton(node) if empty else ()
-            kept.append(_Statement(kind, names, text, lineno, node.name, graded, empty, skeleton))
+            free = free_names(node)
+            kept.append(
+                _Statement(kind, names, text, lineno, node.name, graded, empty, skeleton, free)
+            )
+        elif isinstance(node, ast.ClassDef):
+            free = free_names(node)
+            kept.append(_Statement(kind, names, text, lineno, None, False, False, (), free))
         else:
             kept.append(_Statement(kind, names, text, lineno, None, False, False))
     return _Analysis(tuple(kept), found, lost)
@@ -379,6 +399,8 @@ class _Builder:
         self.futures: dict[str, None] = {}
         self.unreadable: dict[str, Unreadable] = {}
         self.budget = CodeBudget()
+        self.deferred: list[Deferred] = []
+        self.reads: dict[str, frozenset[str]] = {}
 
     def add_cell(self, cell: Cell) -> None:
         admitted, cut = self.budget.admit(cell)
@@ -387,7 +409,9 @@ class _Builder:
         source = admitted.source
         analyse = _analyse_cell if len(source) <= _CACHED_CELL_CHARS else _analyse_uncached
         statements, found, lost = analyse(cell.number, source)
-        self.budget.spend_statements(len(statements))
+        # Deferred statements are not run unless needed, so they do not spend the budget of
+        # kept ones; their own number is capped (the same ceiling).
+        self.budget.spend_statements(sum(st.kind != "deferred" for st in statements))
         for st in statements:
             self.add_statement(st, cell.number)
         for hidden in lost:  # only consulted when no readable definition of the name is kept
@@ -400,15 +424,24 @@ class _Builder:
         if st.kind == "future":
             self.futures.update(dict.fromkeys(st.names))
             return
+        order = len(self.units) + len(self.deferred)
+        if st.kind == "deferred":
+            if len(self.deferred) < MAX_STATEMENTS:
+                deferred = Deferred(st.names, st.reads, st.source, cell, st.lineno, order)
+                self.deferred.append(deferred)
+            return
         self.units.append(Unit(st.kind, st.names, st.source, cell, st.lineno))  # type: ignore[arg-type]
         for name in st.names:  # a later binding of the name shadows an earlier function
             self.functions.pop(name, None)
             self.unreadable.pop(name, None)
+            self.reads.pop(name, None)
         if st.function is not None:
             info = FunctionInfo(
                 st.function, cell, st.lineno, st.graded, st.stub_empty, st.skeleton
             )
             self.functions[st.function] = info
+        if st.kind == "def":  # a function's or a class's: what running its code may read
+            self.reads[st.names[0]] = st.reads
 
     def program(self) -> Program:
         skipped = self.budget.skipped_warning()
@@ -418,6 +451,8 @@ class _Builder:
             warnings=(*self.warnings, *([] if skipped is None else [skipped])),
             future_features=tuple(self.futures),
             unreadable={n: u for n, u in self.unreadable.items() if n not in self.functions},
+            deferred=tuple(self.deferred),
+            reads=self.reads,
         )
 
 

@@ -16,6 +16,7 @@ import re
 
 from grader.extract import Program
 from grader.testing import StudentCodeError
+from grader.toplevel import BUDGET_S, top_level_reads
 
 __all__ = [
     "MESSAGE_WITHHELD",
@@ -112,6 +113,8 @@ def hidden_error_message(exc: StudentCodeError, program: Program) -> str:
             cause = "; the notebook has definitions that could not be read: " + "; ".join(
                 f"`{u.name}` ({u.describe()})" for u in lost
             )
+        elif exc.exc_type == "NameError":
+            cause = _top_level_cause(exc.function, program)
         message = (
             f"`{name}` raised {safe_exception_name(exc.exc_type)}{place}{cause}; "
             f"{MESSAGE_WITHHELD}"
@@ -129,6 +132,20 @@ def hidden_error_message(exc: StudentCodeError, program: Program) -> str:
     if exc.kind in ("exit", "crash"):
         return _EXIT_STATUS.sub("", exc.message)
     return student_error_message(exc, program)  # timeout, missing: the grader's own words
+
+
+def _top_level_cause(function: str, program: Program) -> str:
+    """For a NameError: the names ``function`` reads that only top-level code binds (from the
+    notebook's source, never from the withheld message), and where."""
+    kept = {name for unit in program.units for name in unit.names}
+    found = top_level_reads(kept, program.reads, program.deferred, function)
+    if not found:
+        return ""
+    named = "; ".join(f"`{name}` (cell {d.cell}, line {d.lineno})" for name, d in found)
+    return (
+        f"; it reads names that only top-level code binds: {named}; if that code raised, or "
+        f"ran past the {BUDGET_S:g} s the grader allows it, the name is missing"
+    )
 
 
 def safe_exception_name(name: str) -> str:

@@ -27,8 +27,10 @@ from grader.redact import safe_where
 from grader.sandbox import npcompat
 from grader.sandbox.host import ChildFailure, ChildProcess, Zygote
 from grader.sandbox.limits import Limits
+from grader.sandbox.loadkinds import KEPT_OUT, OUT_OF_TIME, TOPLEVEL
 from grader.standins import MAX_CALLBACKS, StandIns
 from grader.testing import FailureKind, Signature, StudentCodeError
+from grader.toplevel import BUDGET_S, select
 
 __all__ = ["LoadFailure", "SandboxSubmission"]
 
@@ -116,6 +118,17 @@ def _written_at(name: str, cell: object, line: object, program: Program) -> str 
     return ""
 
 
+def _toplevel_units(program: Program, stubs: Mapping[str, object]) -> list[list[Any]]:
+    """The top-level statements the graded functions need run, as load units
+    (``[kind, source, cell, lineno, names]``, kind ``"toplevel"``); usually none."""
+    if not program.deferred:
+        return []
+    roots = list(stubs) or list(program.reads)
+    kept = {name for unit in program.units for name in unit.names}
+    chosen = select(kept, program.reads, program.deferred, roots)
+    return [[TOPLEVEL, d.source, d.cell, d.lineno, list(d.names)] for d in chosen]
+
+
 class SandboxSubmission:
     """The ``submission`` fixture: proxies to the student's functions in a sandboxed child."""
 
@@ -143,6 +156,7 @@ class SandboxSubmission:
         self._numpy = numpy  # the numpy the course targets: "1" brings back numpy 1's aliases
         self._aliases: dict[str, str] = {}  # numpy 1 alias -> where it was first used
         self._units = [[u.kind, u.source, u.cell, u.lineno, list(u.names)] for u in program.units]
+        self._units += _toplevel_units(program, self._stubs)
         self._limits = limits
         self._child: ChildProcess | None = None
         self._output: list[str] = []
@@ -221,15 +235,25 @@ class SandboxSubmission:
     def start(self) -> None:
         """Fork a child and load the program; raises LoadFailure if that cannot be done."""
         child = self._zygote.spawn(self._limits)
+        # Top-level code stops well within the load's own limit, which then covers the rest.
+        budget = min(BUDGET_S, self._limits.load_timeout_s / 2)
         try:
             reply = child.request(
-                {"op": "load", "units": self._units, "numpy": self._numpy},
+                {"op": "load", "units": self._units, "numpy": self._numpy, "budget_s": budget},
                 self._limits.load_timeout_s,
                 self._limits.result_bytes,
             )
         except ChildFailure as exc:
             child.close()
-            raise LoadFailure(exc.message) from None
+            if not any(unit[0] == TOPLEVEL for unit in self._units):
+                raise LoadFailure(exc.message) from None
+            # Top-level code that its time budget could not stop (one long call into C)
+            # or that broke the child: load again without it, for good.
+            self._units = [
+                [KEPT_OUT, *unit[1:]] if unit[0] == TOPLEVEL else unit for unit in self._units
+            ]
+            self.start()
+            return
         if reply["status"] != "ok":
             # Loading itself never fails in a sound child (a failing unit is a warning).
             child.close()
@@ -237,8 +261,22 @@ class SandboxSubmission:
             raise LoadFailure(f"the sandbox could not report the definitions: {message}")
         self._child = child
         self._read_aliases(reply)
+        self._read_abandoned(reply)
         if not self.signatures:
             self._read_load_reply(reply)
+
+    def _read_abandoned(self, reply: dict[str, Any]) -> None:
+        # Top-level statements that ran out of time are not waited for again when a child is
+        # restarted (after a timeout or crash). A forged list can only stop the submission's
+        # own top-level statements from running.
+        indices = reply.get("abandoned")
+        if not isinstance(indices, list):
+            return
+        for index in indices[: len(self._units)]:
+            if type(index) is int and 0 <= index < len(self._units):
+                unit = self._units[index]
+                if unit[0] == TOPLEVEL:
+                    self._units[index] = [OUT_OF_TIME, *unit[1:]]
 
     def _read_load_reply(self, reply: dict[str, Any]) -> None:
         # The reply is plain data, but any of it may be forged by student code: take only

@@ -74,16 +74,18 @@ def test_top_level_code_is_never_run(grader: Grader, tmp_path: Path) -> None:
 
 
 def test_a_global_name_from_top_level_code_is_named(grader: Grader, tmp_path: Path) -> None:
+    # A name that top-level code binds is computed (tests/test_toplevel_names.py); one that
+    # nothing in the notebook binds is named.
     source = (
         "def compute_cost(A2, Y):\n"
         "    m = Y.shape[1]\n"
-        "    W1 = parameters['W1']\n"
+        "    W1 = weights['W1']\n"
         "    return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)\n"
     )
     result = grader.grade_path(with_cells(tmp_path, source), "global")
     messages = {t.id: t.message for t in result.tests if t.function == "compute_cost"}
     assert messages["compute_cost.values"].startswith(
-        "`compute_cost` uses the global name `parameters`, which the notebook's definitions do "
+        "`compute_cost` uses the global name `weights`, which the notebook's definitions do "
         "not provide; use only the function's arguments"
     )
     assert outcomes(result)["layer_sizes.values"] == "passed"

@@ -11,8 +11,10 @@ import inspect
 import io
 import os
 import random
+import signal
 import socket
 import sys
+import time
 import traceback
 import types
 from typing import Any, NoReturn
@@ -20,11 +22,20 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.sandbox import confine, isolation, npcompat, wire
+from grader.sandbox.loadkinds import KEPT_OUT, OUT_OF_TIME, TOPLEVEL
 from grader.sandbox.standin import StandIns
 
 __all__ = ["run_child"]
 
 _MAX_MESSAGE = 600
+# Names that top-level code would have bound but that was not run (this child serves one
+# program): name -> "cell 5, line 2", and why it was not run.
+_NOT_RUN: dict[str, tuple[str, str]] = {}
+
+
+class _OutOfTime(BaseException):
+    """Raised in a top-level statement that outlives its budget (not an Exception, so an
+    ``except Exception`` in a training loop does not swallow it)."""
 
 
 class CappedOutput(io.TextIOBase):
@@ -93,7 +104,13 @@ def describe_exception(exc: BaseException, namespace: dict[str, Any]) -> dict[st
     frame = _student_frame(exc)
     where = f"cell {frame[0]}, line {frame[1]}" if frame else ""
     missing = getattr(exc, "name", None) if type(exc) is NameError else None
-    if isinstance(missing, str) and missing not in namespace and frame:
+    if isinstance(missing, str) and missing in _NOT_RUN and missing not in namespace and frame:
+        place, why = _NOT_RUN[missing]
+        message = (
+            f"`{frame[2]}` uses the global name `{missing}`, which the notebook's top level "
+            f"binds ({place}) but could not be computed there: {why}"
+        )
+    elif isinstance(missing, str) and missing not in namespace and frame:
         message = (
             f"`{frame[2]}` uses the global name `{missing}`, which the notebook's definitions "
             "do not provide; use only the function's arguments"
@@ -127,10 +144,97 @@ def _import_warning(exc: BaseException, source: str) -> str:
     return f"`{first}` failed: {type(exc).__name__}: {_safe_str(exc)}"
 
 
-def load_program(units: list[Any], namespace: dict[str, Any]) -> list[str]:
-    """Execute the program's units in order; return warnings for the units that failed."""
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _OutOfTime
+
+
+def _run_bounded(code: types.CodeType, namespace: dict[str, Any], seconds: float) -> None:
+    """Run ``code``, interrupted with :class:`_OutOfTime` after ``seconds``."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        exec(code, namespace)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_toplevel(
+    source: str,
+    cell: Any,
+    lineno: Any,
+    names: list[Any],
+    namespace: dict[str, Any],
+    left: float,
+    budget_s: float,
+    kind: str = TOPLEVEL,
+) -> tuple[str | None, bool]:
+    """Run one top-level statement a function needs within ``left`` seconds.
+
+    Returns why it did not run to the end (None when it did; its names then keep earlier
+    values, or are noted in _NOT_RUN), and whether that was for lack of time.
+    """
+    why, out_of_time = None, False
+    late = f"it did not finish within the {budget_s:g} s the grader allows top-level code"
+    if kind == KEPT_OUT:
+        why = "it stopped the sandbox from loading the notebook (it ran past the load time limit)"
+    elif kind == OUT_OF_TIME:  # on an earlier load of the same program
+        why = late
+    elif left <= 0:
+        why = f"the {budget_s:g} s the grader allows top-level code were used up before it"
+        out_of_time = True
+    else:
+        try:
+            code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
+            _run_bounded(code, namespace, left)
+        except _OutOfTime:
+            why, out_of_time = late, True
+        except BaseException as exc:
+            missing = getattr(exc, "name", None) if type(exc) is NameError else None
+            if isinstance(missing, str) and missing in _NOT_RUN:
+                why = f"it reads `{missing}`, which was not computed either"
+            else:
+                kind = type(exc).__name__ if isinstance(type(exc).__name__, str) else "Exception"
+                why = f"it raised {kind}"
+    for name in names:
+        if not isinstance(name, str):
+            continue
+        if why is None or name in namespace:
+            _NOT_RUN.pop(name, None)
+        else:
+            _NOT_RUN[name] = (f"cell {cell}, line {lineno}", why)
+    return why, out_of_time
+
+
+def load_program(
+    units: list[Any],
+    namespace: dict[str, Any],
+    budget_s: float = 0.0,
+    abandoned: list[int] | None = None,
+) -> list[str]:
+    """Execute the program's units in order; return warnings for the units that failed.
+
+    Units of kind ``"toplevel"`` (top-level statements a function needs) share ``budget_s``
+    seconds of wall clock: each gets what the ones before it left. The indices of those that
+    ran out of time and bound none of their names are appended to ``abandoned`` (a later load
+    need not wait for them).
+    """
     warnings: list[str] = []
-    for kind, source, cell, lineno, names in units:
+    deadline = time.monotonic() + budget_s
+    seeded = False
+    for index, (kind, source, cell, lineno, names) in enumerate(units):
+        if kind in (TOPLEVEL, KEPT_OUT, OUT_OF_TIME):
+            if not seeded:  # top-level draws (`W = np.random.randn(2, 3)`): the same every load
+                np.random.seed(0)
+                random.seed(0)
+                seeded = True
+            left = deadline - time.monotonic()
+            # No warning when it fails: only a function that then misses a name says so.
+            _, late = _run_toplevel(source, cell, lineno, names, namespace, left, budget_s, kind)
+            # Only one that left all its names unbound: skipping it gives the same namespace.
+            if late and abandoned is not None and not any(n in namespace for n in names):
+                abandoned.append(index)
+            continue
         try:
             code = compile("\n" * (int(lineno) - 1) + source, f"<cell {cell}>", "exec")
             exec(code, namespace)
@@ -179,8 +283,16 @@ class _Server:
             if request.get("numpy") == "1" and not self.numpy_aliases:
                 npcompat.install(np)  # before the program: its imports and top level use them
                 self.numpy_aliases = True
-            warnings = load_program(request["units"], self.namespace)
-            return {"status": "ok", "warnings": warnings, "functions": _functions(self.namespace)}
+            budget = request.get("budget_s")
+            budget_s = float(budget) if isinstance(budget, (int, float)) else 0.0
+            abandoned: list[int] = []
+            warnings = load_program(request["units"], self.namespace, budget_s, abandoned)
+            return {
+                "status": "ok",
+                "warnings": warnings,
+                "functions": _functions(self.namespace),
+                "abandoned": abandoned,
+            }
         if op == "call":
             # Seed the global generators so that unseeded student code gives the same verdict
             # on every run (the seed comes from the grader and depends on the call order).
