@@ -79,3 +79,12 @@ def test_the_demo_course_is_the_bundled_assignments_without_deadlines(tmp_path: 
     course = demo_course(tmp_path)
     assert {"planar_data_classification", "deep_initialization"} <= set(course.assignments)
     assert all(a.deadline is None for a in course.assignments.values())
+
+
+def test_the_readme_course_toml_is_a_valid_course(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("A course is a folder with a `course.toml`", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    course = load_course(_course(tmp_path, example))
+    planar = course.assignments["planar_data_classification"]
+    assert planar.deadline is not None and planar.rules.counts == "best"
