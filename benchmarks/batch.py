@@ -152,8 +152,10 @@ def grade(
 
     settings = BatchSettings(jobs=jobs, backend=parallel, cluster=cluster)  # type: ignore[arg-type]
     start = time.perf_counter()
+    before = os.times()
     outcome = run_batch(assignment, plan, on_result, settings=settings)
     end = time.perf_counter()
+    after = os.times()
     stream.finish(outcome.header, partial=outcome.interrupted)
     steady = (len(plan) - 1) / (last[0] - first[0]) if last and last[0] > first[0] else 0.0
     return {
@@ -169,7 +171,27 @@ def grade(
         # hosts) costs per submission once results flow.
         "own_cpu_ms": 1000 * (last[1] - cpu[0]) / max(1, len(plan) - 1),
         "mean_duration": statistics.fmean(durations) if durations else 0.0,
+        "cpu": cpu_accounts(before, after, len(plan)),
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
+    }
+
+
+def cpu_accounts(before: os.times_result, after: os.times_result, n: int) -> dict[str, float]:
+    """CPU milliseconds per submission over the whole batch (start-up and shutdown included).
+
+    ``os.times`` of this process (the grader's parent) and of its waited-for descendants:
+    worker processes, and whatever they waited for in turn (zygotes, sandbox children), summed
+    by the kernel as each exits and is reaped. Descendants still alive or never reaped are not
+    counted, so the children's figure is a lower bound. ``user`` is time running Python and
+    numpy; ``system`` is time in the kernel on the processes' behalf (fork, namespaces, pipes,
+    exit). Workers and sandboxes are not told apart here: both are children.
+    """
+    per = 1000 / max(1, n)
+    return {
+        "grader_user": (after.user - before.user) * per,
+        "grader_system": (after.system - before.system) * per,
+        "children_user": (after.children_user - before.children_user) * per,
+        "children_system": (after.children_system - before.children_system) * per,
     }
 
 
@@ -253,6 +275,13 @@ def _report(result: dict[str, Any], kernel: tuple[float | None, str]) -> None:
     )
     worst = ", ".join(f"{r.id} {r.rate:.0%}" for r in stats.test_rates[:5])
     print(f"most failed tests: {worst}")
+    cpu = result["cpu"]
+    print(
+        f"CPU ms per submission (os.times over the batch): grader process "
+        f"{cpu['grader_user']:.1f} user + {cpu['grader_system']:.1f} system; reaped descendants "
+        f"(workers, zygotes, sandbox children) {cpu['children_user']:.1f} user + "
+        f"{cpu['children_system']:.1f} system (kernel); wall {1000 / result['rate']:.1f} ms"
+    )
     print(
         f"peak memory (ru_maxrss): grader process {own:.0f} MiB; largest child process "
         f"(worker, zygote or sandbox) {children:.0f} MiB"

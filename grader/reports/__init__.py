@@ -16,16 +16,34 @@ writes files. One module per format:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from grader.reports._io import write_report
 from grader.reports.feedback_md import feedback_markdown
 from grader.reports.gradebook import gradebook_csv
 from grader.reports.gradescope import gradescope_results
 from grader.reports.json_doc import json_report
 from grader.reports.junit import junit_xml
-from grader.reports.notebook_html import feedback_html
 from grader.reports.stats import RunStats, run_stats
 from grader.reports.summary import summary_markdown, summary_text
 from grader.reports.terminal import terminal_table
+
+if TYPE_CHECKING:
+    from grader.reports.notebook_html import feedback_html
+
+
+def __getattr__(name: str) -> Any:
+    """Import the HTML renderer (and nbconvert with it) only when it is asked for.
+
+    nbconvert costs about half a second to import; ``grader grade`` without
+    ``--feedback`` and every batch worker never need it.
+    """
+    if name == "feedback_html":
+        from grader.reports.notebook_html import feedback_html
+
+        return feedback_html
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "RunStats",

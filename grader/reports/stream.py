@@ -32,7 +32,6 @@ from grader.reports.feedback_md import feedback_markdown, md_escape
 from grader.reports.gradebook import gradebook_header, gradebook_row
 from grader.reports.gradescope import gradescope_results
 from grader.reports.junit import JUnitCounts, junit_root_tag, junit_suite
-from grader.reports.notebook_html import feedback_html
 from grader.results import GradingRun, SubmissionResult
 
 __all__ = [
@@ -290,7 +289,7 @@ class FeedbackStream:
         atomic_write(self.directory / f"{name}.md", markdown)
         if self.html:
             page = _or_fallback(
-                lambda: feedback_html(sub.path, sub),
+                lambda: _feedback_html(sub.path, sub),
                 lambda: plain_page(f"Feedback: {one_line(sub.id)}", _fallback_markdown(sub)),
             )
             atomic_write(self.directory / f"{name}.html", page)
@@ -300,3 +299,10 @@ class FeedbackStream:
 
     def abort(self) -> None:
         """Nothing to undo: the files written so far are whole and stay."""
+
+
+def _feedback_html(path: str, sub: SubmissionResult) -> str:
+    """The HTML feedback page; nbconvert is imported here, only when HTML is asked for."""
+    from grader.reports.notebook_html import feedback_html
+
+    return feedback_html(path, sub)

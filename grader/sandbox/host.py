@@ -168,10 +168,19 @@ class ChildProcess:
 
     def _send(self, payload: bytes, deadline: float) -> None:
         # A child that stops reading (stopped, or busy in a thread of the student's) must
-        # not block us forever on a payload larger than the socket's buffer.
+        # not block us forever on a payload larger than the socket's buffer. Most frames
+        # (a call-back's answer) fit the buffer whole: one send that cannot block, without
+        # switching the socket to a timeout and back (two syscalls) for each.
+        data = wire.frame(payload)
+        try:
+            sent = self.sock.send(data, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent == len(data):
+            return
         self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
-            wire.send_frame(self.sock, payload)
+            self.sock.sendall(memoryview(data)[sent:])
         finally:
             self.sock.settimeout(None)
 

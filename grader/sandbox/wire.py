@@ -347,9 +347,14 @@ def decode(payload: bytes, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
         raise WireError("too_large", "result too deeply nested") from exc
 
 
+def frame(payload: bytes) -> bytes:
+    """One length-prefixed frame, as :func:`send_frame` writes it."""
+    return _FRAME.pack(len(payload)) + payload
+
+
 def send_frame(sock: socket.socket, payload: bytes) -> None:
     """Write one length-prefixed frame (blocking)."""
-    sock.sendall(_FRAME.pack(len(payload)) + payload)
+    sock.sendall(frame(payload))
 
 
 def readable(fd: int, timeout: float) -> bool:
