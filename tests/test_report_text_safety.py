@@ -180,7 +180,7 @@ def test_grader_check_output_is_clean_and_indented() -> None:
 def test_a_failing_feedback_renderer_costs_only_that_submission(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_html, real_gradescope = stream.feedback_html, stream.gradescope_results
+    real_html, real_gradescope = stream._feedback_html, stream.gradescope_results
 
     def html(path: str, sub: SubmissionResult) -> str:
         if sub.id == "bad":
@@ -192,7 +192,7 @@ def test_a_failing_feedback_renderer_costs_only_that_submission(
             raise ValueError("boom")
         return real_gradescope(sub)
 
-    monkeypatch.setattr(stream, "feedback_html", html)
+    monkeypatch.setattr(stream, "_feedback_html", html)
     monkeypatch.setattr(stream, "gradescope_results", gradescope)
     feedback = stream.FeedbackStream(tmp_path / "fb", "Homework")
     scope = stream.GradescopeStream(tmp_path / "gs")
