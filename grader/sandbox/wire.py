@@ -53,6 +53,7 @@ _MAX_INT_BITS = 12_000  # about 3,600 decimal digits; both sides refuse larger i
 _HEAD = struct.Struct(">I")
 _FRAME = struct.Struct(">Q")
 _MAX_WAIT_MS = 2**31 - 1  # poll() takes a C int
+_PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)  # (combining the flags costs more than a read)
 _CHUNK = 65536  # what one read asks for: a small frame (most are) and its head come in one
 # Structural JSON tokens (``[``, ``{``, ``,``) outside strings per item that ``encode`` counts:
 # at most 7 (a 0-d array in a list: 6 in the tree, 1 in the buffer table; each dimension and
@@ -181,6 +182,26 @@ class _Encoder:
                         f"unsupported return type: a dict key of type {_type_name(key)}",
                     )
                 key = str.__str__(key)
+            t = type(x)
+            if depth <= MAX_DEPTH and (
+                t is str or t is float or t is bool or x is None or t is int
+            ):
+                # A leaf value, counted with its key in one step (one by one when over a
+                # limit, to raise the same error).
+                n = len(x) if t is str else 0
+                self.items += 2
+                self.size += len(key) + n + 16
+                if self.items > MAX_ITEMS or self.size > self.max_bytes:
+                    self.items -= 2
+                    self.size -= len(key) + n + 16
+                    self.count(len(key))
+                    self.count(n)
+                if t is int and x.bit_length() > _MAX_INT_BITS:
+                    raise WireError(
+                        "too_large", "result too large: an integer with too many digits"
+                    )
+                out.append([key, x])
+                continue
             self.items += 1
             self.size += len(key) + 8
             if self.items > MAX_ITEMS or self.size > self.max_bytes:
@@ -640,6 +661,6 @@ class FrameReader:
         if self._buf:
             return True
         try:
-            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+            return bool(self.sock.recv(1, _PEEK))
         except (BlockingIOError, InterruptedError):
             return False
