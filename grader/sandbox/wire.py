@@ -479,7 +479,7 @@ def _tokens(data: bytes) -> int:
 def _structure_ok(header: bytes) -> bool:
     """True unless ``header`` has more JSON containers and commas than MAX_ITEMS allow."""
     limit = _TOKENS_PER_ITEM * MAX_ITEMS + 16
-    if _tokens(header) <= limit:
+    if len(header) <= limit or _tokens(header) <= limit:  # a token is a byte
         return True
     # Rare: perhaps a long string full of commas; count outside strings only. Each item
     # brings at most 4 quotes (a tag, a key, a str or a dtype), which also bounds the pieces
@@ -490,7 +490,7 @@ def _structure_ok(header: bytes) -> bool:
 
 
 def _buffer_sizes(header: Any) -> list[int]:
-    if type(header) is not dict or set(header) != {"v", "b"}:
+    if type(header) is not dict or len(header) != 2 or "v" not in header or "b" not in header:
         raise WireError("corrupt", "malformed payload header")
     sizes = header["b"]
     if type(sizes) is not list:
