@@ -51,12 +51,12 @@ def _chan():
 def _frame(header, data=b"", hlen=None):
     import json, struct
     raw = json.dumps(header).encode()
-    body = b"GRW1" + struct.pack(">I", len(raw) if hlen is None else hlen) + raw + data
+    body = b"GRW2" + struct.pack(">I", len(raw) if hlen is None else hlen) + raw + data
     return struct.pack(">Q", len(body)) + body
 
 def _raw(header):
     import struct
-    body = b"GRW1" + struct.pack(">I", len(header)) + header
+    body = b"GRW2" + struct.pack(">I", len(header)) + header
     return struct.pack(">Q", len(body)) + body
 
 def _request_id():

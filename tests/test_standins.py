@@ -533,7 +533,7 @@ def f(x):
     header = {"v": {"d": [["op", "callback"], ["id", frame.f_locals["request"]["id"]],
                           ["name", x], ["args", {"l": [1]}], ["kwargs", {"d": []}]]}, "b": []}
     raw = json.dumps(header).encode()
-    body = b"GRW1" + struct.pack(">I", len(raw)) + raw
+    body = b"GRW2" + struct.pack(">I", len(raw)) + raw
     os.write(fd, struct.pack(">Q", len(body)) + body)
     size = struct.unpack(">Q", os.read(fd, 8))[0]
     data = b""

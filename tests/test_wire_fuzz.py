@@ -309,3 +309,95 @@ def test_integers_too_long_to_encode_are_refused_when_decoded() -> None:
     with pytest.raises(wire.WireError, match="too large"):
         wire.decode(framed(raw))
     assert wire.decode(wire.encode(2**11_999)) == 2**11_999
+
+
+# -- long lists of numbers (counted in one step; floats cross as a float64 buffer) -------
+
+NUMBER_LISTS = st.lists(
+    st.one_of(st.floats(), st.floats(), st.integers(), st.booleans(), st.none()),
+    min_size=0,
+    max_size=40,
+)
+
+
+@FUZZ
+@given(NUMBER_LISTS, st.booleans(), st.floats())
+def test_long_lists_of_numbers_roundtrip_exactly(values: list[Any], as_tuple: bool,
+                                                 pad: float) -> None:
+    for value in (values, [pad, *values] * 3, [float(i) for i in range(len(values))]):
+        seq: Any = tuple(value) if as_tuple else value
+        out = wire.decode(wire.encode({"x": seq, "y": [seq]}))
+        assert same(out, {"x": seq, "y": [seq]})
+        assert_plain(out)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [0.5] * 30,
+        [1] * 30,
+        [0.5, 1, True, None] * 8,
+        ([0.5] * 30,),
+        {"a": [0.5] * 30},
+        [np.zeros(2)] * 30,
+    ],
+)
+@pytest.mark.parametrize("limit", range(25, 40))
+def test_long_lists_over_a_limit_give_the_same_error_as_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, value: Any, limit: int
+) -> None:
+    # The one-step count must refuse exactly what counting item by item refuses, with the
+    # same message: the item limit, or the byte limit (8 bytes an item) when that comes first.
+    monkeypatch.setattr(wire, "MAX_ITEMS", limit)
+
+    def slow_error(max_bytes: int) -> str | None:
+        items = size = 0
+
+        def count(nbytes: int = 0) -> None:
+            nonlocal items, size
+            items, size = items + 1, size + nbytes + 8
+            if items > limit:
+                raise wire.WireError("too_large", f"result too large: more than {limit} items")
+            if size > max_bytes:
+                raise wire.WireError("too_large", f"result too large: more than {max_bytes} bytes")
+
+        def walk(v: Any) -> None:
+            if isinstance(v, np.ndarray):
+                count(v.nbytes)
+                for _ in range(v.ndim):
+                    count()
+                return
+            count()
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    count(len(k))
+                    walk(x)
+            elif isinstance(v, (list, tuple)):
+                for x in v:
+                    walk(x)
+
+        try:
+            walk(value)
+        except wire.WireError as exc:
+            return exc.message
+        return None
+
+    for max_bytes in (10_000, 8 * limit - 40, 8 * limit, 8 * limit + 8, 8 * limit + 200):
+        try:
+            wire.encode(value, max_bytes=max_bytes)
+            fast = None
+        except wire.WireError as exc:
+            fast = exc.message
+        assert fast == slow_error(max_bytes)
+
+
+def test_a_too_deep_list_of_floats_is_refused_on_both_sides() -> None:
+    value: Any = [0.5] * 10
+    for _ in range(wire.MAX_DEPTH):
+        value = [value]
+    with pytest.raises(wire.WireError, match="deeply nested"):
+        wire.encode(value)
+    raw = b'{"v":' + b'{"l":[' * wire.MAX_DEPTH + b'{"fl":[0]}' + b"]}" * wire.MAX_DEPTH
+    raw += b',"b":[16]}'
+    with pytest.raises(wire.WireError, match="deeply nested"):
+        wire.decode(framed(raw) + b"\0" * 16)

@@ -92,6 +92,7 @@ class ChildProcess:
         self.workdir = workdir
         self.closed = False
         self.reaped = False
+        self._reader = wire.FrameReader(sock)
         self._nonce = secrets.token_hex(8)
         self._requests = 0
         # A pidfd keeps naming this child even after its pid is recycled (the zygote reaps it).
@@ -129,7 +130,7 @@ class ChildProcess:
             self._send(payload, deadline)
             callbacks = 0
             while True:
-                frame = wire.recv_frame(self.sock, max_bytes=max_bytes, deadline=deadline)
+                frame = self._reader.recv(max_bytes=max_bytes, deadline=deadline)
                 if frame is None:
                     raise ChildFailure(*describe_status(*self._kill_and_wait()))
                 reply = wire.decode(frame, max_bytes=max_bytes)
@@ -186,10 +187,7 @@ class ChildProcess:
 
     def _pending(self) -> bool:
         """True when bytes are waiting after a reply (the child sends nothing unasked)."""
-        try:
-            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-        except (BlockingIOError, InterruptedError):
-            return False
+        return self._reader.pending()
 
     def kill(self) -> None:
         """SIGKILL the child's whole process group."""

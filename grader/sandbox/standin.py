@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -56,8 +55,9 @@ def _raise(name: str, answer: dict[str, Any]) -> Any:
 class StandIns:
     """Installs the proxies for one call and carries their requests over the channel."""
 
-    def __init__(self, sock: socket.socket, max_bytes: int) -> None:
-        self.sock = sock
+    def __init__(self, reader: wire.FrameReader, max_bytes: int) -> None:
+        self.reader = reader  # the channel's reader, shared with the child's serve loop
+        self.sock = reader.sock
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # one request at a time, whatever threads the student runs
 
@@ -125,7 +125,7 @@ class StandIns:
                     "message": f"the exercise's {name} cannot take these arguments: {exc}",
                 }
             wire.send_frame(self.sock, payload)
-            frame = wire.recv_frame(self.sock, max_bytes=1 << 40)
+            frame = self.reader.recv(max_bytes=1 << 40)
             if frame is None:
                 os._exit(70)  # the grader is gone
             answer = wire.decode(frame, max_bytes=1 << 40)

@@ -7,7 +7,11 @@ a tagged JSON tree:
 - ``{"l": [...]}`` a list, ``{"t": [...]}`` a tuple, ``{"d": [[key, value], ...]}`` a dict
   with ``str`` keys;
 - ``{"a": [index, dtype, shape]}`` an ndarray whose bytes are buffer ``index``; ``dtype`` is a
-  numpy dtype string of kind bool/int/uint/float (e.g. ``"<f8"``).
+  numpy dtype string of kind bool/int/uint/float (e.g. ``"<f8"``);
+- ``{"fl": [index]}`` / ``{"ft": [index]}`` a list / tuple of floats whose values are buffer
+  ``index`` as little-endian float64 (exact, and much cheaper than their decimal text).
+
+Each buffer belongs to one value.
 
 Both sides use the same code: the child encodes results, the grader decodes them and checks
 every field (dtype allow-list, shape against buffer size, depth, item count, total size), so a
@@ -17,12 +21,14 @@ big-endian length followed by the payload.
 
 from __future__ import annotations
 
+import array
 import json
 import math
 import re
 import select
 import socket
 import struct
+import sys
 import time
 from typing import Any
 
@@ -31,6 +37,7 @@ import numpy as np
 __all__ = [
     "MAX_DEPTH",
     "MAX_ITEMS",
+    "FrameReader",
     "WireError",
     "decode",
     "encode",
@@ -39,13 +46,15 @@ __all__ = [
     "send_frame",
 ]
 
-MAGIC = b"GRW1"
+MAGIC = b"GRW2"  # GRW2: lists of floats as buffers ("fl"/"ft")
 MAX_DEPTH = 32
 MAX_ITEMS = 200_000
 _MAX_INT_BITS = 12_000  # about 3,600 decimal digits; both sides refuse larger integers
 _HEAD = struct.Struct(">I")
 _FRAME = struct.Struct(">Q")
 _MAX_WAIT_MS = 2**31 - 1  # poll() takes a C int
+_PEEK = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)  # (combining the flags costs more than a read)
+_CHUNK = 65536  # what one read asks for: a small frame (most are) and its head come in one
 # Structural JSON tokens (``[``, ``{``, ``,``) outside strings per item that ``encode`` counts:
 # at most 7 (a 0-d array in a list: 6 in the tree, 1 in the buffer table; each dimension and
 # each dict key is an item too). Checking this bound before ``json.loads`` keeps a header of
@@ -95,20 +104,42 @@ def _type_name(value: object) -> str:
     return name if module in ("builtins", "") else f"{module}.{name}"
 
 
+_NONE = type(None)
+_PLAIN = frozenset((float, bool, _NONE))  # scalars that cross as themselves, 8 bytes each
+_NUMBERS = frozenset((float, bool, _NONE, int))
+_FLOAT = {float}
+
+
+def _float_bytes(values: Any) -> bytes:
+    """Python floats as little-endian float64."""
+    data = array.array("d", values)
+    if sys.byteorder != "little":
+        data.byteswap()
+    return data.tobytes()
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # depth is bounded
+
+
 class _Encoder:
+    __slots__ = ("buffers", "items", "max_bytes", "size")
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self.buffers: list[bytes] = []
+        self.buffers: list[Any] = []
         self.size = 0
         self.items = 0
 
     def count(self, nbytes: int = 0) -> None:
         self.items += 1
         self.size += nbytes + 8
+        if self.items > MAX_ITEMS or self.size > self.max_bytes:
+            self.over()
+
+    def over(self) -> None:
         if self.items > MAX_ITEMS:
             raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
-        if self.size > self.max_bytes:
-            raise WireError("too_large", f"result too large: more than {self.max_bytes} bytes")
+        raise WireError("too_large", f"result too large: more than {self.max_bytes} bytes")
 
     def enc(self, v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -116,23 +147,92 @@ class _Encoder:
         # Exact built-in types first (nearly every value is one); subclasses and numpy scalars
         # take the slower isinstance path below, with the same results.
         t = type(v)
+        if t is float or t is bool or v is None:
+            self.items += 1
+            self.size += 8
+            if self.items > MAX_ITEMS or self.size > self.max_bytes:
+                self.over()
+            return v
+        if t is str:
+            self.items += 1
+            self.size += len(v) + 8
+            if self.items > MAX_ITEMS or self.size > self.max_bytes:
+                self.over()
+            return v
+        if t is dict:
+            return self._dict(dict.items(v), depth)
         if t is np.ndarray:
             return self._array(v)
-        if t is dict:
-            self.count()
-            return {"d": [self._item(k, x, depth) for k, x in v.items()]}
-        if t is float or t is bool or v is None:
-            self.count()
-            return v
         if t is int:
             return self._int(v)
-        if t is str:
-            self.count(len(v))
-            return v
         if t is list or t is tuple:
-            self.count()
-            return {"l" if t is list else "t": [self.enc(x, depth + 1) for x in v]}
+            return self._sequence("l" if t is list else "t", v, depth)
         return self._subclass(v, depth)
+
+    def _dict(self, pairs: Any, depth: int) -> dict[str, Any]:
+        self.count()
+        out = []
+        depth += 1
+        enc = self.enc
+        for key, x in pairs:
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise WireError(
+                        "unsupported",
+                        f"unsupported return type: a dict key of type {_type_name(key)}",
+                    )
+                key = str.__str__(key)
+            t = type(x)
+            if depth <= MAX_DEPTH and (
+                t is str or t is float or t is bool or x is None or t is int
+            ):
+                # A leaf value, counted with its key in one step (one by one when over a
+                # limit, to raise the same error).
+                n = len(x) if t is str else 0
+                self.items += 2
+                self.size += len(key) + n + 16
+                if self.items > MAX_ITEMS or self.size > self.max_bytes:
+                    self.items -= 2
+                    self.size -= len(key) + n + 16
+                    self.count(len(key))
+                    self.count(n)
+                if t is int and x.bit_length() > _MAX_INT_BITS:
+                    raise WireError(
+                        "too_large", "result too large: an integer with too many digits"
+                    )
+                out.append([key, x])
+                continue
+            self.items += 1
+            self.size += len(key) + 8
+            if self.items > MAX_ITEMS or self.size > self.max_bytes:
+                self.over()
+            out.append([key, enc(x, depth)])
+        return {"d": out}
+
+    def _sequence(self, tag: str, v: Any, depth: int) -> dict[str, Any]:
+        self.count()
+        depth += 1
+        n = len(v)
+        if n > 4 and depth <= MAX_DEPTH:
+            # Lists of numbers (costs, samples) are counted in one step, and floats cross as
+            # one float64 buffer (exact, and far cheaper than their decimal text). Any error
+            # comes from the element-by-element path below, so its message is the same.
+            types = set(map(type, v))
+            if types <= _NUMBERS and self.items + n <= MAX_ITEMS and (
+                self.size + 8 * n <= self.max_bytes
+            ):
+                if types == _FLOAT:
+                    self.items += n
+                    self.size += 8 * n
+                    index = len(self.buffers)
+                    self.buffers.append(_float_bytes(v))
+                    return {"f" + tag: [index]}
+                if all(x.bit_length() <= _MAX_INT_BITS for x in v if type(x) is int):
+                    self.items += n
+                    self.size += 8 * n
+                    return {tag: v}
+        enc = self.enc
+        return {tag: [enc(x, depth) for x in v]}
 
     def _subclass(self, v: Any, depth: int) -> Any:
         if isinstance(v, (bool, np.bool_)):
@@ -149,8 +249,7 @@ class _Encoder:
         if isinstance(v, np.ndarray):
             return self._array(v)
         if isinstance(v, dict):
-            self.count()
-            return {"d": [self._item(k, x, depth) for k, x in dict.items(v)]}
+            return self._dict(dict.items(v), depth)
         if isinstance(v, tuple):
             self.count()
             return {"t": [self.enc(x, depth + 1) for x in tuple.__iter__(v)]}
@@ -165,14 +264,6 @@ class _Encoder:
             raise WireError("too_large", "result too large: an integer with too many digits")
         return v
 
-    def _item(self, key: object, value: Any, depth: int) -> list[Any]:
-        if not isinstance(key, str):
-            raise WireError(
-                "unsupported", f"unsupported return type: a dict key of type {_type_name(key)}"
-            )
-        self.count(len(key))
-        return [str.__str__(key), self.enc(value, depth + 1)]
-
     def _array(self, v: np.ndarray[Any, Any]) -> dict[str, Any]:
         if type(v) is not np.ndarray:
             raise WireError(
@@ -181,31 +272,49 @@ class _Encoder:
                 "(np.asarray(x))",
             )
         dt = v.dtype
-        if dt.str not in _DTYPES:
+        code = dt.str
+        if code not in _DTYPES:
             raise WireError(
                 "unsupported",
                 f"unsupported return type: a numpy array of dtype {dt}; "
                 "only bool, integer and float arrays can be graded",
             )
-        self.count(int(v.nbytes))
-        if v.ndim > MAX_DEPTH:
+        ndim = v.ndim
+        if ndim > MAX_DEPTH:
+            self.count(int(v.nbytes))
             raise WireError("too_large", "result too large: an array with too many dimensions")
-        for _ in range(v.ndim):
-            self.count()  # each dimension is an item, as the decoder counts them
+        # The array, then each dimension (an item each, as the decoder counts them).
+        self.items += 1 + ndim
+        self.size += v.nbytes + 8 + 8 * ndim
+        if self.items > MAX_ITEMS or self.size > self.max_bytes:
+            self._recount(v, ndim)
         index = len(self.buffers)
-        self.buffers.append(np.ascontiguousarray(v).tobytes())
-        return {"a": [index, dt.str, list(v.shape)]}
+        # tobytes() gives C order whatever the layout; a large C-contiguous array is joined
+        # into the payload from its own memory, without an intermediate copy.
+        self.buffers.append(v.data.cast("B") if v.flags.c_contiguous and v.nbytes > 65536
+                            else v.tobytes())
+        return {"a": [index, code, list(v.shape)]}
+
+    def _recount(self, v: np.ndarray[Any, Any], ndim: int) -> None:
+        """Over a limit: count the array's items one by one, to raise the same error."""
+        self.items -= 1 + ndim
+        self.size -= v.nbytes + 8 + 8 * ndim
+        self.count(int(v.nbytes))
+        for _ in range(ndim):
+            self.count()
 
 
 def encode(value: Any, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
     """Encode ``value`` as a payload; raises WireError for what may not cross."""
     encoder = _Encoder(max_bytes)
     tree = encoder.enc(value, 0)
-    header = json.dumps({"v": tree, "b": [len(b) for b in encoder.buffers]}).encode()
+    header = _JSON.encode({"v": tree, "b": [len(b) for b in encoder.buffers]}).encode()
     return b"".join([MAGIC, _HEAD.pack(len(header)), header, *encoder.buffers])
 
 
 class _Decoder:
+    __slots__ = ("buffers", "items", "used")
+
     def __init__(self, buffers: list[memoryview]) -> None:
         self.buffers = buffers
         self.items = 0
@@ -217,15 +326,19 @@ class _Decoder:
             raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
 
     def dec(self, node: Any, depth: int) -> Any:
-        self.count()
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
         if depth > MAX_DEPTH:
             raise WireError("too_large", "result too deeply nested")
         t = type(node)  # json.loads builds exact built-in types only
+        if t is float or t is bool or node is None:
+            return node
         if t is str:
-            return _text(node)
-        if t is int and node.bit_length() > _MAX_INT_BITS:
-            raise WireError("too_large", "result too large: an integer with too many digits")
-        if node is None or t is float or t is int or t is bool:
+            return node if node.isascii() else _text(node)
+        if t is int:
+            if node.bit_length() > _MAX_INT_BITS:
+                raise WireError("too_large", "result too large: an integer with too many digits")
             return node
         if t is not dict or len(node) != 1:
             raise WireError("corrupt", "malformed value")
@@ -235,19 +348,85 @@ class _Decoder:
         if tag == "a" and len(body) == 3:
             return self._array(*body)
         if tag == "d":
-            return self._dict(body, depth)
-        if tag in ("l", "t"):
-            items = [self.dec(x, depth + 1) for x in body]
-            return items if tag == "l" else tuple(items)
+            return self._dict(body, depth + 1)
+        if tag == "l" or tag == "t":
+            return self._sequence(tag, body, depth + 1)
+        if tag == "fl" or tag == "ft":
+            return self._floats(tag, body, depth + 1)
         raise WireError("corrupt", "malformed value")
+
+    def _sequence(self, tag: str, body: list[Any], depth: int) -> Any:
+        n = len(body)
+        if n > 4 and depth <= MAX_DEPTH and self.items + n <= MAX_ITEMS:
+            # A list of numbers is returned as json.loads built it, counted in one step; the
+            # element-by-element path below gives any error, so its message is the same.
+            types = set(map(type, body))
+            if types <= _PLAIN or (
+                types <= _NUMBERS
+                and all(x.bit_length() <= _MAX_INT_BITS for x in body if type(x) is int)
+            ):
+                self.items += n
+                return body if tag == "l" else tuple(body)
+        dec = self.dec
+        out = [dec(x, depth) for x in body]
+        return out if tag == "l" else tuple(out)
 
     def _dict(self, body: list[Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        dec = self.dec
         for pair in body:
             if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                 raise WireError("corrupt", "malformed dict")
-            out[_text(pair[0])] = self.dec(pair[1], depth + 1)
+            key, value = pair
+            if not key.isascii():
+                key = _text(key)
+            if type(value) is dict:
+                out[key] = dec(value, depth)
+                continue
+            # A leaf: what dec() does for it, inline (one call fewer per value).
+            self.items += 1
+            if self.items > MAX_ITEMS:
+                raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
+            if depth > MAX_DEPTH:
+                raise WireError("too_large", "result too deeply nested")
+            t = type(value)
+            if t is str:
+                if not value.isascii():
+                    value = _text(value)
+            elif t is int:
+                if value.bit_length() > _MAX_INT_BITS:
+                    raise WireError(
+                        "too_large", "result too large: an integer with too many digits"
+                    )
+            elif t is not float and t is not bool and value is not None:
+                raise WireError("corrupt", "malformed value")
+            out[key] = value
         return out
+
+    def _floats(self, tag: str, body: list[Any], depth: int) -> Any:
+        """A list (``"fl"``) or tuple (``"ft"``) of floats sent as a float64 buffer."""
+        if len(body) != 1:
+            raise WireError("corrupt", "malformed value")
+        buf = self._take(body[0])
+        n, rest = divmod(len(buf), 8)
+        if rest:
+            raise WireError("corrupt", "array shape does not match its data")
+        if n:  # counted as if each element came in the header
+            self.count()
+            if depth > MAX_DEPTH:
+                raise WireError("too_large", "result too deeply nested")
+            self.items += n - 1
+            if self.items > MAX_ITEMS:
+                raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
+        values = np.frombuffer(buf, dtype="<f8").tolist()
+        return values if tag == "fl" else tuple(values)
+
+    def _take(self, index: Any) -> memoryview:
+        # json.loads builds exact types, so `type(x) is int` also rules out bools.
+        if type(index) is not int or not 0 <= index < len(self.buffers) or index in self.used:
+            raise WireError("corrupt", "bad array buffer reference")
+        self.used.add(index)
+        return self.buffers[index]
 
     def _array(self, index: Any, dtype: Any, shape: Any) -> np.ndarray[Any, Any]:
         # json.loads builds exact types, so `type(x) is int` also rules out bools.
@@ -258,14 +437,21 @@ class _Decoder:
             raise WireError("corrupt", "bad array dtype")
         if type(shape) is not list or len(shape) > MAX_DEPTH:
             raise WireError("corrupt", "bad array shape")
-        count = 1
-        for n in shape:
-            self.count()
-            if type(n) is not int or n < 0:
-                raise WireError("corrupt", "bad array shape")
-            count *= n
+        count = dt.itemsize
+        if self.items + len(shape) <= MAX_ITEMS:
+            self.items += len(shape)  # each dimension is an item
+            for n in shape:
+                if type(n) is not int or n < 0:
+                    raise WireError("corrupt", "bad array shape")
+                count *= n
+        else:
+            for n in shape:
+                self.count()
+                if type(n) is not int or n < 0:
+                    raise WireError("corrupt", "bad array shape")
+                count *= n
         buf = self.buffers[index]
-        if count * dt.itemsize != len(buf):
+        if count != len(buf):
             raise WireError("corrupt", "array shape does not match its data")
         self.used.add(index)
         try:
@@ -293,7 +479,7 @@ def _tokens(data: bytes) -> int:
 def _structure_ok(header: bytes) -> bool:
     """True unless ``header`` has more JSON containers and commas than MAX_ITEMS allow."""
     limit = _TOKENS_PER_ITEM * MAX_ITEMS + 16
-    if _tokens(header) <= limit:
+    if len(header) <= limit or _tokens(header) <= limit:  # a token is a byte
         return True
     # Rare: perhaps a long string full of commas; count outside strings only. Each item
     # brings at most 4 quotes (a tag, a key, a str or a dtype), which also bounds the pieces
@@ -304,11 +490,14 @@ def _structure_ok(header: bytes) -> bool:
 
 
 def _buffer_sizes(header: Any) -> list[int]:
-    if type(header) is not dict or set(header) != {"v", "b"}:
+    if type(header) is not dict or len(header) != 2 or "v" not in header or "b" not in header:
         raise WireError("corrupt", "malformed payload header")
     sizes = header["b"]
-    if type(sizes) is not list or not all(type(n) is int and n >= 0 for n in sizes):
+    if type(sizes) is not list:
         raise WireError("corrupt", "malformed buffer table")
+    for n in sizes:
+        if type(n) is not int or n < 0:
+            raise WireError("corrupt", "malformed buffer table")
     return sizes
 
 
@@ -330,7 +519,9 @@ def decode(payload: bytes, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
     if not _structure_ok(raw):
         raise WireError("too_large", f"result too large: more than {MAX_ITEMS} items")
     try:
-        header = json.loads(raw)
+        # json.loads(bytes) guesses the encoding; a header starting '{"' is UTF-8 to it, so
+        # decode that (the one encode writes) directly, exactly as json.loads would.
+        header = json.loads(raw.decode("utf-8", "surrogatepass") if raw[:2] == b'{"' else raw)
     except (ValueError, RecursionError) as exc:  # ValueError: also bad UTF-8, int digits
         raise WireError("corrupt", "malformed payload header") from exc
     sizes = _buffer_sizes(header)
@@ -354,7 +545,11 @@ def frame(payload: bytes) -> bytes:
 
 def send_frame(sock: socket.socket, payload: bytes) -> None:
     """Write one length-prefixed frame (blocking)."""
-    sock.sendall(frame(payload))
+    if len(payload) > _CHUNK:  # a large payload is sent from where it is, not copied
+        sock.sendall(_FRAME.pack(len(payload)))
+        sock.sendall(payload)
+    else:
+        sock.sendall(frame(payload))
 
 
 def readable(fd: int, timeout: float) -> bool:
@@ -402,3 +597,70 @@ def recv_frame(
     if body is None:
         raise WireError("corrupt", "the result stream ended in the middle of a value")
     return body
+
+
+class FrameReader:
+    """Reads the frames of one stream socket, each with one read when it is small.
+
+    A read may take bytes past the end of a frame (the next frame, or bytes a hostile peer
+    sent unasked); they are kept for the next :meth:`recv`, and :meth:`pending` reports them.
+    So everything that reads the socket must use the same reader. A read asks for at most
+    64 KiB before the frame's size is known; the body past that is read only after the size
+    is checked against ``max_bytes``.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buf = b""  # bytes read past the last frame
+        # One poll object for the socket's life (poll, not select: see readable()).
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+
+    def _wait(self, deadline: float | None) -> None:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if not self._poll.poll(min(max(0, math.ceil(remaining * 1000)), _MAX_WAIT_MS)):
+                raise TimeoutError
+
+    def recv(self, *, max_bytes: int, deadline: float | None = None) -> bytes | None:
+        """Read one frame; None at end of stream. Same contract as :func:`recv_frame`."""
+        data = self._buf
+        self._buf = b""
+        while len(data) < _FRAME.size:
+            self._wait(deadline)
+            chunk = self.sock.recv(_CHUNK)
+            if not chunk:
+                return None
+            data += chunk
+        (size,) = _FRAME.unpack_from(data)
+        if size > max_bytes:
+            raise WireError("too_large", f"result too large: over {max_bytes} bytes")
+        end = _FRAME.size + size
+        if len(data) >= end:
+            self._buf = data[end:]
+            return data[_FRAME.size : end]
+        # The rest of a large body: exactly the bytes still missing, into one buffer.
+        body = bytearray(size)
+        view = memoryview(body)
+        got = len(data) - _FRAME.size
+        view[:got] = memoryview(data)[_FRAME.size :]
+        del data
+        while got < size:
+            self._wait(deadline)
+            n = self.sock.recv_into(view[got:], min(size - got, 1 << 24))
+            if not n:
+                raise WireError("corrupt", "the result stream ended in the middle of a value")
+            got += n
+        view.release()
+        return bytes(body)
+
+    def pending(self) -> bool:
+        """True when bytes are waiting, read already or still on the socket."""
+        if self._buf:
+            return True
+        try:
+            return bool(self.sock.recv(1, _PEEK))
+        except (BlockingIOError, InterruptedError):
+            return False
