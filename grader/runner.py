@@ -33,7 +33,7 @@ from grader.internal_error import (
 from grader.judge import Verdict, judge, run_check
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.redact import student_error_message
-from grader.reference import load_reference
+from grader.reference import MemoReference, load_reference
 from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
@@ -88,6 +88,9 @@ class Grader:
             if assignment.solution is not None and wants_reference
             else SimpleNamespace()
         )
+        # What checks get: every call remembered across submissions (inputs come from fixed
+        # seeds, so the questions repeat; grader.memo keeps the answers exact).
+        self.reference_fixture = MemoReference(self.reference)
         # Read once (the reference's code, for what each function calls); fresh per check.
         self._standins = (
             StandIns(self.reference, assignment.functions)
@@ -251,7 +254,7 @@ class Grader:
         checks: Sequence[Check],
         other: _OtherAssignment | None = None,
     ) -> tuple[list[CheckResult], list[str]]:
-        fixtures = {"submission": submission, "reference": self.reference}
+        fixtures = {"submission": submission, "reference": self.reference_fixture}
         # Every visible check runs before any hidden one, so no child that answers a visible
         # check has ever seen a hidden input: student code could keep one in a global and
         # print, raise or return it later. (After a crash the fresh child serves the checks
