@@ -4,7 +4,9 @@ Generates N notebooks (mostly the reference solution, some with each lecture mis
 ``mutants.toml``: the solution with one extra cell holding the mutant's code; in several
 styles), grades them with full isolation through :func:`grader.batch.run_batch` (streaming
 the JSON report, no cache), and prints submissions per second and the peak memory of the
-grader process and of its children. In the same run it times executing the reference
+grader process and of its children; then it grades the first ``--account`` submissions again
+in a row in this process and splits their CPU between the grader, the sandbox child (user and
+kernel) and the zygote, for notebooks with full marks and for the others. It also times executing the reference
 notebook in a Jupyter kernel with nbclient, one fresh kernel per notebook as nbgrader does,
 and prints the ratio.
 
