@@ -6,9 +6,9 @@ styles), grades them with full isolation through :func:`grader.batch.run_batch` 
 the JSON report, no cache), and prints submissions per second and the peak memory of the
 grader process and of its children; then it grades the first ``--account`` submissions again
 in a row in this process and splits their CPU between the grader, the sandbox child (user and
-kernel) and the zygote, for notebooks with full marks and for the others. It also times executing the reference
-notebook in a Jupyter kernel with nbclient, one fresh kernel per notebook as nbgrader does,
-and prints the ratio.
+kernel) and the zygote, for notebooks with full marks and for the others. It also times
+executing the reference notebook in a Jupyter kernel with nbclient, one fresh kernel per
+notebook as nbgrader does, and prints the ratio.
 
     python benchmarks/batch.py --n 1000 --jobs 2
     python benchmarks/batch.py --n 10000 --jobs 2 --kernel-runs 0   # memory stays flat?
