@@ -142,6 +142,8 @@ def grade(
     totals = {"graded": 0, "invalid": 0}
     durations: list[float] = []  # each submission's own grading time, where it was graded
     kinds: dict[str, list[Path]] = {"full marks": [], "with mistakes": []}
+    # Sampled while grading: ru_maxrss also counts generating the notebooks, before it.
+    rss = [rss_mb()]
 
     def on_result(result: SubmissionResult, cached: bool) -> None:
         if not first:
@@ -154,6 +156,8 @@ def grade(
         durations.append(result.duration_s)
         kind = "full marks" if result.score == result.max_score else "with mistakes"
         kinds[kind].append(Path(result.path))
+        if len(durations) % 50 == 1:
+            rss.append(rss_mb())
 
     settings = BatchSettings(jobs=jobs, backend=parallel, cluster=cluster)  # type: ignore[arg-type]
     start = time.perf_counter()
@@ -179,6 +183,7 @@ def grade(
         "cpu": cpu_accounts(before, after, len(plan)),
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
         "kinds": kinds,
+        "rss": (rss[0], max(rss), rss_mb()),
     }
 
 
@@ -252,6 +257,17 @@ def account(assignment: Assignment, groups: dict[str, list[Path]]) -> dict[str, 
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (Linux; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -336,9 +352,14 @@ def _report(result: dict[str, Any], kernel: tuple[float | None, str]) -> None:
         f"(workers, zygotes, sandbox children) {cpu['children_user']:.1f} user + "
         f"{cpu['children_system']:.1f} system (kernel); wall {1000 / result['rate']:.1f} ms"
     )
+    before, peak, after = result["rss"]
     print(
-        f"peak memory (ru_maxrss): grader process {own:.0f} MiB; largest child process "
-        f"(worker, zygote or sandbox) {children:.0f} MiB"
+        f"peak memory (ru_maxrss): grader process {own:.0f} MiB (generating the notebooks "
+        f"included); largest child process (worker, zygote or sandbox) {children:.0f} MiB"
+    )
+    print(
+        f"grader process resident memory while grading (every 50 results): {before:.0f} MiB "
+        f"before, {peak:.0f} MiB at most, {after:.0f} MiB at the end"
     )
     for kind, row in result.get("account", {}).items():
         print(
