@@ -458,10 +458,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--assignment", default=str(ROOT / "assignments" / "planar_data_classification")
     )
+    parser.add_argument(
+        "--template",
+        metavar="NOTEBOOK",
+        help="make the submissions from this notebook instead of the solution (e.g. "
+        "tests/data/planar/course_2018_style.ipynb, the 2018 course's own layout)",
+    )
     args = parser.parse_args(argv)
     assignment = load_assignment(args.assignment)
     solution_path = assignment.solution or ROOT / "solutions" / f"{assignment.id}.ipynb"
-    solution = json.loads(Path(solution_path).read_text(encoding="utf-8"))
+    template = Path(args.template) if args.template else Path(solution_path)
+    solution = json.loads(template.read_text(encoding="utf-8"))
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
         kinds = generate(base / "submissions", args.n, solution, load_mutants(assignment.mutants))
