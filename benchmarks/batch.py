@@ -4,9 +4,11 @@ Generates N notebooks (mostly the reference solution, some with each lecture mis
 ``mutants.toml``: the solution with one extra cell holding the mutant's code; in several
 styles), grades them with full isolation through :func:`grader.batch.run_batch` (streaming
 the JSON report, no cache), and prints submissions per second and the peak memory of the
-grader process and of its children. In the same run it times executing the reference
-notebook in a Jupyter kernel with nbclient, one fresh kernel per notebook as nbgrader does,
-and prints the ratio.
+grader process and of its children; then it grades the first ``--account`` submissions again
+in a row in this process and splits their CPU between the grader, the sandbox child (user and
+kernel) and the zygote, for notebooks with full marks and for the others. It also times
+executing the reference notebook in a Jupyter kernel with nbclient, one fresh kernel per
+notebook as nbgrader does, and prints the ratio.
 
     python benchmarks/batch.py --n 1000 --jobs 2
     python benchmarks/batch.py --n 10000 --jobs 2 --kernel-runs 0   # memory stays flat?
@@ -139,6 +141,9 @@ def grade(
     last: list[float] = []  # the time and CPU seconds at the last result (not the shutdown)
     totals = {"graded": 0, "invalid": 0}
     durations: list[float] = []  # each submission's own grading time, where it was graded
+    kinds: dict[str, list[Path]] = {"full marks": [], "with mistakes": []}
+    # Sampled while grading: ru_maxrss also counts generating the notebooks, before it.
+    rss = [rss_mb()]
 
     def on_result(result: SubmissionResult, cached: bool) -> None:
         if not first:
@@ -149,6 +154,10 @@ def grade(
         stats.add(result)
         totals[result.status] = totals.get(result.status, 0) + 1
         durations.append(result.duration_s)
+        kind = "full marks" if result.score == result.max_score else "with mistakes"
+        kinds[kind].append(Path(result.path))
+        if len(durations) % 50 == 1:
+            rss.append(rss_mb())
 
     settings = BatchSettings(jobs=jobs, backend=parallel, cluster=cluster)  # type: ignore[arg-type]
     start = time.perf_counter()
@@ -173,6 +182,8 @@ def grade(
         "mean_duration": statistics.fmean(durations) if durations else 0.0,
         "cpu": cpu_accounts(before, after, len(plan)),
         "memory": peak_memory_mb(),  # before the kernel runs, which are children too
+        "kinds": kinds,
+        "rss": (rss[0], max(rss), rss_mb()),
     }
 
 
@@ -184,7 +195,8 @@ def cpu_accounts(before: os.times_result, after: os.times_result, n: int) -> dic
     by the kernel as each exits and is reaped. Descendants still alive or never reaped are not
     counted, so the children's figure is a lower bound. ``user`` is time running Python and
     numpy; ``system`` is time in the kernel on the processes' behalf (fork, namespaces, pipes,
-    exit). Workers and sandboxes are not told apart here: both are children.
+    exit). Workers and sandboxes are not told apart here (both are children): ``account``
+    splits them.
     """
     per = 1000 / max(1, n)
     return {
@@ -195,9 +207,67 @@ def cpu_accounts(before: os.times_result, after: os.times_result, n: int) -> dic
     }
 
 
+def _proc_times(pid: int | None) -> tuple[float, float, float, float]:
+    """(user, system, reaped children's user, their system) seconds of ``pid`` (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return (0.0, 0.0, 0.0, 0.0)
+    tick = os.sysconf("SC_CLK_TCK")
+    utime, stime, cutime, cstime = (int(x) / tick for x in fields[11:15])
+    return utime, stime, cutime, cstime
+
+
+def account(assignment: Assignment, groups: dict[str, list[Path]]) -> dict[str, dict[str, float]]:
+    """CPU ms per submission in each process, from submissions graded serially here.
+
+    This process plays the worker: its own CPU is the grader's (reading, extraction, checks,
+    the reference, the wire). The zygote's own CPU is forks and cgroups; sandbox children are
+    reaped by the zygote, so their CPU is the zygote's children's: user (student code, the
+    child's side of the wire) and system (fork, namespaces, page faults, exit). Each group
+    (notebooks with full marks, the others) is graded in a row and measured as a whole, since
+    a child is reaped a little after its submission's result.
+    """
+    from grader.runner import Grader
+
+    out: dict[str, dict[str, float]] = {}
+    with Grader(assignment) as grader:
+        for kind, files in groups.items():
+            if not files:
+                continue
+            grader.grade_path(files[0], "warm-up")  # first-call costs are start-up
+            time.sleep(0.2)
+            own0, z0 = os.times(), _proc_times(grader.zygote.pid)
+            for i, path in enumerate(files):
+                grader.grade_path(path, f"sample{i}")
+            time.sleep(0.2)  # the last child is reaped
+            own1, z1 = os.times(), _proc_times(grader.zygote.pid)
+            per = 1000 / len(files)
+            out[kind] = {
+                "n": len(files),
+                "grader_user": (own1.user - own0.user) * per,
+                "grader_system": (own1.system - own0.system) * per,
+                "child_user": (z1[2] - z0[2]) * per,
+                "child_system": (z1[3] - z0[3]) * per,
+                "zygote": ((z1[0] + z1[1]) - (z0[0] + z0[1])) * per,
+            }
+    return out
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (Linux; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -282,10 +352,22 @@ def _report(result: dict[str, Any], kernel: tuple[float | None, str]) -> None:
         f"(workers, zygotes, sandbox children) {cpu['children_user']:.1f} user + "
         f"{cpu['children_system']:.1f} system (kernel); wall {1000 / result['rate']:.1f} ms"
     )
+    before, peak, after = result["rss"]
     print(
-        f"peak memory (ru_maxrss): grader process {own:.0f} MiB; largest child process "
-        f"(worker, zygote or sandbox) {children:.0f} MiB"
+        f"peak memory (ru_maxrss): grader process {own:.0f} MiB (generating the notebooks "
+        f"included); largest child process (worker, zygote or sandbox) {children:.0f} MiB"
     )
+    print(
+        f"grader process resident memory while grading (every 50 results): {before:.0f} MiB "
+        f"before, {peak:.0f} MiB at most, {after:.0f} MiB at the end"
+    )
+    for kind, row in result.get("account", {}).items():
+        print(
+            f"CPU ms per submission, {kind} ({row['n']:.0f} graded in a row in one worker): "
+            f"grader {row['grader_user']:.1f} user + {row['grader_system']:.1f} system; "
+            f"sandbox children {row['child_user']:.1f} user + {row['child_system']:.1f} "
+            f"system (fork, namespaces, page faults, exit); zygote {row['zygote']:.1f}"
+        )
     seconds, how = kernel
     per_sub = result["seconds"] / result["n"]
     if seconds is None:
@@ -362,6 +444,13 @@ def main(argv: list[str] | None = None) -> int:
         help="also grade on Dask (local:N or tcp://host:8786) and compare with processes",
     )
     parser.add_argument("--keep", metavar="DIR", help="keep submissions and results here")
+    parser.add_argument(
+        "--account",
+        type=int,
+        default=100,
+        metavar="N",
+        help="grade N submissions serially to split the CPU between processes (0 skips)",
+    )
     parser.add_argument("--kernel-runs", type=int, default=3, help="0 skips the comparison")
     parser.add_argument(
         "--kernel-path", metavar="DIR", help="added to the kernel's PYTHONPATH (matplotlib...)"
@@ -369,10 +458,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--assignment", default=str(ROOT / "assignments" / "planar_data_classification")
     )
+    parser.add_argument(
+        "--template",
+        metavar="NOTEBOOK",
+        help="make the submissions from this notebook instead of the solution (e.g. "
+        "tests/data/planar/course_2018_style.ipynb, the 2018 course's own layout)",
+    )
     args = parser.parse_args(argv)
     assignment = load_assignment(args.assignment)
     solution_path = assignment.solution or ROOT / "solutions" / f"{assignment.id}.ipynb"
-    solution = json.loads(Path(solution_path).read_text(encoding="utf-8"))
+    template = Path(args.template) if args.template else Path(solution_path)
+    solution = json.loads(template.read_text(encoding="utf-8"))
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
         kinds = generate(base / "submissions", args.n, solution, load_mutants(assignment.mutants))
@@ -384,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
             compare_cluster(assignment, base, args)
             return 0
         result = grade(assignment, base / "submissions", base, args.jobs, args.parallel)
+        if args.account > 0 and sys.platform == "linux":
+            # The batch's own mix: the first N submissions, by what they earned.
+            first = {str(p) for p in sorted((base / "submissions").glob("*.ipynb"))[: args.account]}
+            groups = {k: [p for p in v if str(p) in first] for k, v in result["kinds"].items()}
+            result["account"] = account(assignment, groups)
         kernel: tuple[float | None, str] = (None, "skipped (--kernel-runs 0)")
         if args.kernel_runs > 0:
             kernel = kernel_seconds(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sys
 import threading
 import types
 from pathlib import Path
 from typing import Any
 
+from grader import memo
 from grader.errors import AssignmentError, InvalidSubmission
 
-__all__ = ["load_reference"]
+__all__ = ["MemoReference", "load_reference"]
 
 _lock = threading.Lock()
 
@@ -47,3 +50,36 @@ def load_reference(solution: Path, helper_dirs: list[Path]) -> types.SimpleNames
                 sys.path.remove(d)
     functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
     return types.SimpleNamespace(**functions)
+
+
+class MemoReference:
+    """The ``reference`` fixture: the reference's functions, each call remembered by its
+    arguments' content across submissions (:mod:`grader.memo`), since checks ask it the same
+    questions for every student. What a call returns, and the global random generators' state
+    it leaves, are those of a fresh call."""
+
+    _loaded = itertools.count()
+    __memo_key__ = ""  # a check helper remembered with this fixture among its arguments
+
+    def __init__(self, functions: types.SimpleNamespace) -> None:
+        self._functions = functions
+        self.__memo_key__ = f"reference:{next(self._loaded)}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        target = getattr(self._functions, name)
+        if not callable(target):
+            return target
+        label = f"{self.__memo_key__}:{name}"
+        store = memo.store()
+
+        @functools.wraps(target)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return store.call(label, target, args, kwargs)
+
+        setattr(self, name, call)  # found directly from now on
+        return call
+
+    def __dir__(self) -> list[str]:
+        return sorted(vars(self._functions))

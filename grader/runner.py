@@ -33,7 +33,7 @@ from grader.internal_error import (
 from grader.judge import Verdict, judge, run_check
 from grader.notebook import DEFAULT_MAX_BYTES, SourceFile, read_submission
 from grader.redact import student_error_message
-from grader.reference import load_reference
+from grader.reference import MemoReference, load_reference
 from grader.results import CheckResult, SubmissionResult
 from grader.sandbox.host import Zygote
 from grader.sandbox.limits import Limits
@@ -88,6 +88,9 @@ class Grader:
             if assignment.solution is not None and wants_reference
             else SimpleNamespace()
         )
+        # What checks get: every call remembered across submissions (inputs come from fixed
+        # seeds, so the questions repeat; grader.memo keeps the answers exact).
+        self.reference_fixture = MemoReference(self.reference)
         # Read once (the reference's code, for what each function calls); fresh per check.
         self._standins = (
             StandIns(self.reference, assignment.functions)
@@ -251,7 +254,7 @@ class Grader:
         checks: Sequence[Check],
         other: _OtherAssignment | None = None,
     ) -> tuple[list[CheckResult], list[str]]:
-        fixtures = {"submission": submission, "reference": self.reference}
+        fixtures = {"submission": submission, "reference": self.reference_fixture}
         # Every visible check runs before any hidden one, so no child that answers a visible
         # check has ever seen a hidden input: student code could keep one in a global and
         # print, raise or return it later. (After a crash the fresh child serves the checks
@@ -260,6 +263,7 @@ class Grader:
         order = sorted(range(len(checks)), key=lambda i: checks[i].visibility == "hidden")
         results: dict[int, CheckResult] = {}
         used: dict[int, set[str]] = {}
+        retries: list[_Retry] = []
         for index in order:
             check = checks[index]
             standins = self._standins_for(check)
@@ -271,19 +275,44 @@ class Grader:
                 # Graded first with the student's own functions (correct notebooks pay
                 # nothing); again with stand-ins only when it did not pass and they apply.
                 if standins is not None and _rerun(results[index], submission.wanted):
-                    first = results[index]
-                    with submission.standing_in():
-                        second = self._run_one(
-                            check, submission, program, load_error, fixtures, other
-                        )
-                    # The second run's verdict, pass or fail: with the exercise's helpers,
-                    # it is about this function alone (a failure names its own mistake).
-                    results[index] = dataclasses.replace(
-                        second, duration_s=first.duration_s + second.duration_s
-                    )
+                    helpers = {
+                        name
+                        for caller in submission.wanted
+                        for name in standins.offer(caller, submission.signatures)
+                    }
+                    retries.append(_Retry(index, standins, helpers, submission.check_calls))
             finally:
                 submission.begin_check(index, None)
-            used[index] = standins.used if standins is not None else set()
+            used[index] = set()
+        # The second runs, once every check has run once: a check that failed is graded again
+        # with the exercise's functions standing in only when one it relies on lost a check of
+        # its own (else the failure is its function's, and the retry, hundreds of call-backs,
+        # could not move the deduction). Visible checks first, in a fresh child that has seen
+        # no hidden input.
+        lost = {
+            results[i].function
+            for i in results
+            if results[i].outcome != "passed" and results[i].check_bug is None
+        }
+        retries = [r for r in retries if r.helpers & lost]
+        if any(checks[r.check].visibility != "hidden" for r in retries):
+            submission.close()  # the next call starts a fresh child, on the same program
+        for retry in retries:
+            check, first = checks[retry.check], results[retry.check]
+            submission.begin_check(retry.check, retry.standins, first_calls=retry.first_calls)
+            try:
+                with submission.standing_in():
+                    second = self._run_one(
+                        check, submission, program, load_error, fixtures, other
+                    )
+            finally:
+                submission.begin_check(retry.check, None)
+            # The second run's verdict, pass or fail: with the exercise's helpers, it is
+            # about this function alone (a failure names its own mistake).
+            results[retry.check] = dataclasses.replace(
+                second, duration_s=first.duration_s + second.duration_s
+            )
+            used[retry.check] = retry.standins.used
         tests = [results[index] for index in range(len(checks))]
         notes = standin_notes(
             [(test.function, used[index]) for index, test in enumerate(tests)],
@@ -350,6 +379,15 @@ def _rerun(result: CheckResult, wanted: set[str]) -> bool:
         and result.outcome in ("failed", "error", "timeout")
         and result.check_bug is None
     )
+
+
+class _Retry(NamedTuple):
+    """A check to grade again with stand-ins, once every check has run once."""
+
+    check: int  # its position among the checks graded
+    standins: StandIns
+    helpers: set[str]  # the graded functions that would stand in for the student's
+    first_calls: int  # the session's call count when its first run began (its seeds)
 
 
 class _OtherAssignment(NamedTuple):

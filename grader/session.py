@@ -167,13 +167,24 @@ class SandboxSubmission:
         self._timed_out_standing: dict[str, str] = {}  # the same, for calls with stand-ins
         self.warnings: list[str] = []
 
-    def begin_check(self, seed: int, standins: StandIns | None) -> None:
-        """Start a check: its seed, and the stand-ins it may be graded with again."""
+    def begin_check(
+        self, seed: int, standins: StandIns | None, *, first_calls: int | None = None
+    ) -> None:
+        """Start a check: its seed, and the stand-ins it may be graded with again.
+
+        ``first_calls`` is :attr:`check_calls` as it was when the check first began, for a
+        second run that comes after other checks (its calls then get the first run's seeds).
+        """
         self.seed = seed
         self.standins = standins
         self._standing_in = False
         self.wanted = set()
-        self._check_calls = self._calls
+        self._check_calls = self._calls if first_calls is None else first_calls
+
+    @property
+    def check_calls(self) -> int:
+        """The number of calls made before the running check began (its calls' seeds)."""
+        return self._check_calls
 
     @contextlib.contextmanager
     def standing_in(self) -> Iterator[None]:

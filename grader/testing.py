@@ -25,6 +25,12 @@ A check asks for any of three fixtures by parameter name:
 - ``rng``: a ``numpy.random.Generator`` seeded from the check's id, so verdicts are
   deterministic.
 
+Since a check's inputs come from its seed, it asks ``reference`` the same questions for every
+submission: those answers are remembered across submissions (by the arguments' content, so a
+question about a student's values is answered afresh; :mod:`grader.memo`). A check's own
+costly helper of the same kind (a finite-difference gradient of the reference's cost on the
+check's inputs) can be remembered too with ``@memoised``.
+
 A check passes by returning; it fails by raising ``CheckFailed`` (or ``AssertionError``) with a
 message the student can act on. Hidden checks must not put expected values into messages, nor
 anything the student's function chose: its returned values, or numbers computed from them
@@ -54,6 +60,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+from grader.memo import memoised
+
 __all__ = [
     "HINT_LEVELS",
     "CheckFailed",
@@ -67,6 +75,7 @@ __all__ = [
     "check",
     "checks_in",
     "hint",
+    "memoised",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])

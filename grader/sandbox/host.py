@@ -393,6 +393,12 @@ class Zygote:
             self._cgroup = ""
         self._old_cgroups = [g for g in self._old_cgroups if not memcg.remove_tree(g)]
 
+    @property
+    def pid(self) -> int | None:
+        """The zygote's process id while it runs (its children's CPU time is summed in its
+        ``/proc/PID/stat``, which ``benchmarks/batch.py`` reads), else None."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def close(self) -> None:
         """Stop the zygote (which kills its remaining children) and remove all temp files."""
         with self._lock:

@@ -35,7 +35,7 @@ from grader.expect import (
     expect_size,
     expect_zeros,
 )
-from grader.testing import CheckFailed, check, hint
+from grader.testing import CheckFailed, check, hint, memoised
 
 PARAMS = ("W1", "b1", "W2", "b2")
 GRADS = ("dW1", "db1", "dW2", "db2")
@@ -116,6 +116,7 @@ def _cost(submission: Any, A2: np.ndarray, Y: np.ndarray, params: dict[str, Any]
     return cost
 
 
+@memoised  # the same inputs for every submission: computed once per worker
 def _numeric_gradients(
     reference: Any, params: dict[str, Any], X: np.ndarray, Y: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -466,9 +467,7 @@ def _compare_parameters(value: object, expected: dict[str, Any], call: str) -> N
 def update_parameters_values(submission: Any, reference: Any, rng: np.random.Generator) -> None:
     """One gradient-descent step with the learning rate passed in."""
     if not submission.signature("update_parameters").accepts(3):
-        raise CheckFailed(
-            "update_parameters should take (parameters, grads, learning_rate=1.2)"
-        )
+        raise CheckFailed("update_parameters should take (parameters, grads, learning_rate=1.2)")
     for (n_x, n_h, n_y), rate in [((3, 5, 1), 0.5), ((2, 4, 2), 0.05)]:
         params, grads = _update_case(rng, n_x, n_h, n_y)
         value = submission.update_parameters(params, grads, rate)
