@@ -558,3 +558,51 @@ def test_a_forged_call_back_gets_only_what_was_offered(zygote: Zygote) -> None:
     finally:
         stack.close()
         sub.close()
+
+
+def _two(a: Any, b: Any, *, c: Any = 0) -> Any:
+    return a
+
+
+def _uses_all() -> Any:
+    return g(1), _two(1, 2), max(1, 2), strict(1)
+
+
+def test_offer_judges_signatures_as_compatible_does() -> None:
+    """offer() reads the reference's signatures once; its answer stays compatible()'s, for a
+    reference function without a signature (max) too."""
+    reference = SimpleNamespace(g=g, _two=_two, max=max, strict=strict, _uses_all=_uses_all)
+    names = ["g", "_two", "max", "strict", "_uses_all"]
+    stand = StandIns(reference, names)
+    students = [
+        None,
+        Signature(1, 1, False),
+        Signature(1, 1, False, ("x",)),
+        Signature(1, 1, False, ("value",)),
+        Signature(1, 1, True, ("x",)),
+        Signature(2, 2, False, ("a", "b")),
+        Signature(2, 2, False, ("b", "a")),
+        Signature(2, 1, False, ("a", "z")),
+        Signature(3, 3, False, ("a", "b", "c")),
+    ]
+    for name in ["g", "_two", "max", "strict"]:
+        for student in students:
+            signatures = {} if student is None else {name: student}
+            expected = compatible(getattr(reference, name), student)
+            assert (name in stand.offer("_uses_all", signatures)) is expected, (name, student)
+    assert "max" not in stand.offer("_uses_all", {"max": Signature(2, 2, False)})
+    assert "max" in stand.offer("_uses_all", {})  # missing: the reference stands in
+
+
+def test_fresh_stand_ins_share_the_functions_and_count_their_own_use() -> None:
+    stand = StandIns(REFERENCE, NAMES)
+    stand.used.add("g")
+    other = stand.fresh()
+    assert type(other) is StandIns and other is not stand
+    assert other.used == set() and stand.used == {"g"}
+    assert other.functions is stand.functions and other.callees == stand.callees
+    message = {"op": "callback", "name": "g", "args": [1], "kwargs": {}}
+    assert wire.decode(other.serve(["g"], message, 1 << 20)) == {"status": "ok", "value": 2}
+    assert other.used == {"g"} and stand.used == {"g"}
+    stand.used.clear()
+    assert other.used == {"g"}
