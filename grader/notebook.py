@@ -12,6 +12,7 @@ the schema check is skipped on notebooks too large for it to be cheap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -288,8 +289,11 @@ def _cell_source(cell: object, number: int, key: str) -> tuple[str, str]:
     if not isinstance(cell_type, str):
         raise _invalid(f"{where} has no valid 'cell_type'; {_REDOWNLOAD}")
     source = cell.get(key, None if cell_type == "code" else "")
-    if isinstance(source, list) and all(isinstance(part, str) for part in source):
-        source = "".join(source)
+    if isinstance(source, list):
+        # join accepts exactly a list of str (it raises TypeError on any other item): the
+        # check and the join in one C loop.
+        with contextlib.suppress(TypeError):
+            source = "".join(source)
     if not isinstance(source, str):
         raise _invalid(
             f"{where} has an invalid '{key}' (it must be text or a list of lines); {_REDOWNLOAD}"
