@@ -102,32 +102,39 @@ def _fits(names: tuple[str, ...] | None, student: Signature | None) -> bool:
 
 def _too_much(args: object, limit: int) -> bool:
     """Whether the integers in ``args`` (plain, or in small integer arrays), as sizes they may
-    ask for, multiply to more than ``limit`` (each counts at least 1).
+    ask for, multiply to more than ``limit`` (each counts at least 1; no integer, never).
 
-    Runs on every call back (hundreds per wrong submission): one loop over an explicit stack,
-    nested no deeper than the wire allows, arrays' integers read at once with ``tolist``.
+    Runs on every call back (hundreds per wrong submission): plain recursion, nested no deeper
+    than the wire allows, stopping as soon as the product passes ``limit``.
     """
-    product = 1
-    stack: list[tuple[object, int]] = [(args, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > wire.MAX_DEPTH or isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            product *= max(abs(value), 1)
-            if product > limit:
-                return True
-        elif isinstance(value, np.ndarray):
-            if value.dtype.kind in "iu" and value.size <= 1000:
-                for number in value.ravel().tolist():
-                    product *= max(abs(number), 1)
-                    if product > limit:
-                        return True
-        elif isinstance(value, list | tuple):
-            stack.extend((item, depth + 1) for item in value)
-        elif isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-    return False
+    product = _product(args, 0, 0, limit)
+    return product != 0 and product > limit
+
+
+def _product(value: object, depth: int, product: int, limit: int) -> int:
+    """``product`` (0: no integer yet) times the sizes in ``value``; stops once past ``limit``."""
+    if depth > wire.MAX_DEPTH or isinstance(value, bool):
+        return product
+    if isinstance(value, int):
+        return max(abs(value), 1) * (product or 1)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iu" and value.size <= 1000:
+            for number in value.ravel().tolist():
+                product = max(abs(number), 1) * (product or 1)
+                if product > limit:
+                    return product
+        return product
+    if isinstance(value, list | tuple):
+        items: Iterable[object] = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return product
+    for item in items:
+        product = _product(item, depth + 1, product, limit)
+        if product != 0 and product > limit:
+            return product
+    return product
 
 
 def _text(exc: BaseException) -> str:

@@ -647,7 +647,7 @@ def test_too_much_multiplies_the_sizes_the_arguments_ask_for() -> None:
         product = 1
         for number in numbers:
             product *= max(abs(number), 1)
-        for limit in (0, 1, 100, 8 << 20, product - 1, product, product + 1):
+        for limit in (-1, 0, 1, 100, 8 << 20, product - 1, product, product + 1):
             # Only an integer can ask for too much: no integers, never too much.
             expected = bool(numbers) and product > limit
             assert _too_much(args, limit) is expected, (args, limit)
