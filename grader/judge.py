@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import types
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +41,24 @@ class Verdict(NamedTuple):
     check_bug: str | None = None
 
 
+# A check function's parameter names, read once per function: inspect.signature costs ~60 us,
+# and every submission judges every check. Keyed weakly by the function object itself (its
+# identity), so an assignment loaded again gets its own entry and a dropped one leaves none.
+_PARAMETERS: weakref.WeakKeyDictionary[Callable[..., None], tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _parameters(func: Callable[..., None]) -> tuple[str, ...]:
+    """The names of ``func``'s parameters, in order (as ``inspect.signature`` gives them)."""
+    names = _PARAMETERS.get(func) if isinstance(func, types.FunctionType) else None
+    if names is None:
+        names = tuple(inspect.signature(func).parameters)
+        if isinstance(func, types.FunctionType):
+            _PARAMETERS[func] = names
+    return names
+
+
 def _rng_for(check_id: str) -> np.random.Generator:
     seed = int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:8], "little")
     return np.random.default_rng(seed)
@@ -59,7 +80,7 @@ def judge(
     formulas its author tagged (``grader.testing.Hint``); with ``"property"`` it says what
     fails and where to look. ``root`` (the assignment's folder) names a check bug's file.
     """
-    wanted = inspect.signature(check.spec.func).parameters
+    wanted = _parameters(check.spec.func)
     kwargs = {name: fixtures[name] for name in wanted if name in fixtures}
     if "rng" in wanted:
         kwargs["rng"] = _rng_for(check.id)

@@ -237,3 +237,30 @@ def test_judge_without_a_root_names_the_checks_file() -> None:
     verdict = judge(Check(spec, "visible"), {}, PROGRAM)
     assert verdict.check_bug is not None
     assert verdict.check_bug.startswith(f"{Path(__file__).name}:")
+
+
+def test_judge_passes_each_check_the_fixtures_its_own_parameters_name() -> None:
+    """The parameter names are read once per check function: two checks (and a check object
+    that is no plain function) each still get exactly what they ask for."""
+    seen: list[tuple[str, ...]] = []
+
+    def first(submission: Any, rng: Any) -> None:
+        seen.append(("first", type(submission).__name__, type(rng).__name__))
+
+    def second(reference: Any) -> None:
+        seen.append(("second", type(reference).__name__))
+
+    class Callable:
+        def __call__(self, reference: Any, submission: Any) -> None:
+            seen.append(("object", type(reference).__name__, type(submission).__name__))
+
+    fixtures = {"submission": 1, "reference": "r", "other": None}
+    for _ in range(2):
+        for func in (first, second, Callable()):
+            verdict = judge(Check(CheckSpec("f", "c", 1.0, func), "visible"), fixtures, PROGRAM)
+            assert verdict.outcome == "passed", verdict
+    assert seen == [
+        ("first", "int", "Generator"),
+        ("second", "str"),
+        ("object", "str", "int"),
+    ] * 2

@@ -374,3 +374,59 @@ def test_a_huge_notebook_is_graded_without_the_schema_check() -> None:
         "the notebook was not checked against the nbformat 4 schema: it is too large "
         "(usually from big outputs); it was graded all the same",
     )
+
+
+def _cell(kind: str, index: int, **extra: Any) -> dict[str, Any]:
+    if kind == "code":
+        return code_cell(f"x{index} = {index}", index, **extra)
+    cell: dict[str, Any] = {"cell_type": kind, "id": f"c{index}", "metadata": {}, "source": ""}
+    cell.update(extra)
+    return cell
+
+
+def _without_id(cell: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in cell.items() if key != "id"}
+
+
+@pytest.mark.parametrize("minor", [5, 6, 9])
+@pytest.mark.parametrize("kind", ["code", "markdown", "raw", "future_kind"])
+@pytest.mark.parametrize("where", [0, 2])
+@pytest.mark.parametrize("other", ["", "bad_metadata", "unknown_key", "future_kind_no_id"])
+def test_a_cell_without_an_id_warns_as_the_validator_does(
+    minor: int, kind: str, where: int, other: str
+) -> None:
+    """The shortcut for a cell without an id gives the very warning the validator's path gives,
+    and is taken only where the validator is certain to reject the notebook."""
+    from grader import notebook as reader
+
+    cells = [_cell("code", 0), _cell("markdown", 1), _cell("code", 2), _cell("raw", 3)]
+    cells[where] = _without_id(_cell(kind, where))
+    if other == "bad_metadata":
+        cells[3]["metadata"] = []
+    elif other == "unknown_key":
+        cells[1]["surprise"] = 1
+    elif other == "future_kind_no_id":
+        cells[1] = _without_id(_cell("future_kind", 1))
+    nb = notebook(cells, nbformat_minor=minor)
+    validator = reader._validator_deviation(json.loads(json.dumps(nb)), 4, minor)
+    if reader._id_missing_for_sure(nb, 4, minor):
+        assert validator is not None
+        assert reader._describe_deviation(nb, 4, minor, None) == validator
+    else:  # every cell without an id is of a type the schema does not know
+        assert kind == "future_kind"
+    data = json.dumps(nb).encode()
+    expected = () if validator is None else (
+        f"the notebook does not fully follow the nbformat 4 schema: {validator}",
+    )
+    assert reads_submission(data, "n.ipynb").warnings == expected
+
+
+def test_the_shortcut_is_taken_for_a_missing_id_and_not_for_older_minors() -> None:
+    from grader import notebook as reader
+
+    nb = notebook([_without_id(_cell("code", 0))])
+    assert reader._id_missing_for_sure(nb, 4, 5)
+    assert not reader._id_missing_for_sure(nb, 4, 4)  # ids came with 4.5
+    assert not reader._id_missing_for_sure(notebook([_cell("code", 0)]), 4, 5)
+    # Only a future cell type lacks its id: the relaxed schema may accept it; ask the validator.
+    assert not reader._id_missing_for_sure(notebook([_without_id(_cell("new", 0))]), 4, 6)

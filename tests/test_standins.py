@@ -558,3 +558,133 @@ def test_a_forged_call_back_gets_only_what_was_offered(zygote: Zygote) -> None:
     finally:
         stack.close()
         sub.close()
+
+
+def _two(a: Any, b: Any, *, c: Any = 0) -> Any:
+    return a
+
+
+def _uses_all() -> Any:
+    return g(1), _two(1, 2), max(1, 2), strict(1)
+
+
+def test_offer_judges_signatures_as_compatible_does() -> None:
+    """offer() reads the reference's signatures once; its answer stays compatible()'s, for a
+    reference function without a signature (max) too."""
+    reference = SimpleNamespace(g=g, _two=_two, max=max, strict=strict, _uses_all=_uses_all)
+    names = ["g", "_two", "max", "strict", "_uses_all"]
+    stand = StandIns(reference, names)
+    students = [
+        None,
+        Signature(1, 1, False),
+        Signature(1, 1, False, ("x",)),
+        Signature(1, 1, False, ("value",)),
+        Signature(1, 1, True, ("x",)),
+        Signature(2, 2, False, ("a", "b")),
+        Signature(2, 2, False, ("b", "a")),
+        Signature(2, 1, False, ("a", "z")),
+        Signature(3, 3, False, ("a", "b", "c")),
+    ]
+    for name in ["g", "_two", "max", "strict"]:
+        for student in students:
+            signatures = {} if student is None else {name: student}
+            expected = compatible(getattr(reference, name), student)
+            assert (name in stand.offer("_uses_all", signatures)) is expected, (name, student)
+    assert "max" not in stand.offer("_uses_all", {"max": Signature(2, 2, False)})
+    assert "max" in stand.offer("_uses_all", {})  # missing: the reference stands in
+
+
+def test_fresh_stand_ins_share_the_functions_and_count_their_own_use() -> None:
+    stand = StandIns(REFERENCE, NAMES)
+    stand.used.add("g")
+    other = stand.fresh()
+    assert type(other) is StandIns and other is not stand
+    assert other.used == set() and stand.used == {"g"}
+    assert other.functions is stand.functions and other.callees == stand.callees
+    message = {"op": "callback", "name": "g", "args": [1], "kwargs": {}}
+    assert wire.decode(other.serve(["g"], message, 1 << 20)) == {"status": "ok", "value": 2}
+    assert other.used == {"g"} and stand.used == {"g"}
+    stand.used.clear()
+    assert other.used == {"g"}
+
+
+def _integers_reference(value: object, depth: int = 0) -> Any:
+    """The sizes _too_much multiplies, as it was first written (a recursive generator)."""
+    if depth > wire.MAX_DEPTH or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "iu" and value.size <= 1000:
+        yield from (int(v) for v in value.ravel())
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _integers_reference(item, depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _integers_reference(item, depth + 1)
+
+
+def test_too_much_multiplies_the_sizes_the_arguments_ask_for() -> None:
+    from grader.standins import _too_much
+
+    deep: Any = 7
+    for _ in range(wire.MAX_DEPTH + 3):
+        deep = [deep, 3]
+    cases: list[Any] = [
+        [[], {}],
+        [[4, 5], {"n": 6}],
+        [[True, False, 3.0, "9", None], {}],
+        [[np.arange(-3, 40)], {}],
+        [[np.arange(2000)], {}],  # too large an array to be read as sizes
+        [[np.array([2**63 - 1], dtype=np.uint64), np.array([-(2**63)])], {}],
+        [[np.ones((3, 4)), {"W1": np.ones((4, 2)), "b": (np.int32(5), [9, [10, {"k": 11}]])}], {}],
+        [[np.zeros((2, 3), dtype=np.int8), np.array(True), np.array(12)], {}],
+        [[deep], {}],
+        [[0, -1, 1, 0], {}],
+    ]
+    for args in cases:
+        numbers = list(_integers_reference(args))
+        product = 1
+        for number in numbers:
+            product *= max(abs(number), 1)
+        for limit in (-1, 0, 1, 100, 8 << 20, product - 1, product, product + 1):
+            # Only an integer can ask for too much: no integers, never too much.
+            expected = bool(numbers) and product > limit
+            assert _too_much(args, limit) is expected, (args, limit)
+
+
+def _plain(a: Any, b: Any = 2, /) -> Any:
+    return ("plain", a, b)
+
+
+def _mixed(a: Any, b: Any = 2, *rest: Any, c: Any = 3) -> Any:
+    return ("mixed", a, b, rest, c)
+
+
+def _needs_name(a: Any, *, c: Any) -> Any:
+    return ("named", a, c)
+
+
+def test_call_backs_bind_as_inspect_binds() -> None:
+    """Positional call backs skip inspect's bind where it could only agree; every other call
+    (and every refusal, with its message) is still inspect's."""
+    import inspect
+
+    reference = SimpleNamespace(_plain=_plain, _mixed=_mixed, _needs_name=_needs_name, g=g)
+    stand = StandIns(reference, list(vars(reference)))
+    calls_made: list[tuple[list[Any], dict[str, Any]]] = [
+        ([], {}), ([1], {}), ([1, 5], {}), ([1, 5, 6], {}), ([1, 5, 6, 7], {}),
+        ([1], {"b": 4}), ([1], {"c": 9}), ([], {"a": 1}), ([1], {"a": 1}), ([1], {"zz": 0}),
+    ]
+    for name, func in vars(reference).items():
+        for args, kwargs in calls_made:
+            message = {"op": "callback", "name": name, "args": args, "kwargs": kwargs}
+            answer = wire.decode(stand.serve([name], message, 1 << 20))
+            try:
+                bound = inspect.signature(func).bind(*args, **kwargs)
+            except TypeError as exc:
+                assert answer == {"status": "own", "message": f"{name}() {exc}"}, answer
+                continue
+            expected = func(*bound.args, **bound.kwargs)
+            assert answer["status"] == "ok", answer
+            assert answer["value"] == expected, (answer, expected)
