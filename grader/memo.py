@@ -164,6 +164,11 @@ def _shares(result: Any, args: Any) -> bool:
     return False
 
 
+# What an entry that restores the global generators also holds: numpy's 624-word state and
+# Python's 625 ints (about 27 KiB as Python objects), so the byte bound covers them too.
+_STATE_BYTES = 28 * 1024
+
+
 def _size(v: Any) -> int:
     return sum(x.nbytes for x in _arrays(v, []) if type(x) is np.ndarray) + 64
 
@@ -266,7 +271,8 @@ class MemoStore:
         with self._lock:
             if touched:
                 self._put(key, _BY_STATE)
-                self._put(key + before.key(), _Entry(stored, after, _size(stored)))
+                size = _size(stored) + _STATE_BYTES  # the generators' state it restores
+                self._put(key + before.key(), _Entry(stored, after, size))
             else:
                 self._put(key, _Entry(stored, None, _size(stored)))
             self.stored += 1

@@ -190,6 +190,16 @@ def test_the_store_is_bounded() -> None:
     assert f.calls == 51
 
 
+def test_entries_that_restore_the_generators_count_their_state() -> None:
+    store = MemoStore(max_bytes=200_000)
+    draw = Counted(lambda n: np.random.randn(n))
+    for i in range(50):  # a fresh generator state before each call: 50 questions
+        np.random.seed(i)
+        store.call("draw", draw, (2,), {})
+    # Each holds ~28 KiB of generator state: about seven fit, not fifty.
+    assert store.nbytes <= 200_000 and len(store) <= 10
+
+
 def test_disabled_computes_every_call() -> None:
     f = Counted(lambda x: x + 1)
     store = memo.store()
