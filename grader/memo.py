@@ -16,8 +16,9 @@ returns exactly what a fresh call would have returned:
   from either (or re-seeded it) is remembered together with the generators' state before the
   call, and a hit leaves them in the state the call would have left them in. A call that did
   not touch them cannot have read them, so the same arguments never need their state;
-- a function found to change its arguments in place, or to return (part of) one of them, or to
-  raise, is never remembered: a hit could not repeat that.
+- a function found to change its arguments in place, or to return (part of) one of them, is
+  never remembered again, and a call that raises is not remembered: a hit could not repeat
+  that.
 
 The store is bounded (entries and bytes, least recently used out first), so a worker's memory
 stays flat however many submissions it grades. ``GRADER_MEMO=0`` in the environment, or
