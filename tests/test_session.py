@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sandbox_helpers import program, start_program
 
-from grader.sandbox import Limits, Zygote, wire
+from grader.sandbox import Limits, Zygote, frames, wire
 from grader.sandbox.host import ChildProcess
 from grader.session import LoadFailure, SandboxSubmission
 from grader.testing import StudentCodeError
@@ -184,13 +184,13 @@ class _ScriptedChild(ChildProcess):
         with sock:
             for reply in replies:
                 try:
-                    frame = wire.recv_frame(sock, max_bytes=1 << 30)
+                    frame = frames.recv_frame(sock, max_bytes=1 << 30)
                     if frame is None:
                         return
                     request = wire.decode(frame, max_bytes=1 << 30)
                     if isinstance(reply, dict) and "id" not in reply:
                         reply = {**reply, "id": request["id"]}
-                    wire.send_frame(sock, wire.encode(reply))
+                    frames.send_frame(sock, wire.encode(reply))
                 except OSError:
                     return
 

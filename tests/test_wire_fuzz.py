@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.sandbox import wire
+from grader.sandbox import frames, wire
 
 FUZZ = settings(
     max_examples=300,
@@ -297,7 +297,7 @@ def test_any_stream_gives_a_frame_eof_or_a_wire_error(data: bytes, announce: int
         a.sendall(data)
         a.shutdown(socket.SHUT_WR)
         try:
-            frame = wire.recv_frame(b, max_bytes=1024, deadline=time.monotonic() + 10)
+            frame = frames.recv_frame(b, max_bytes=1024, deadline=time.monotonic() + 10)
         except wire.WireError:
             return
         assert frame is None or (isinstance(frame, bytes) and len(frame) <= 1024)

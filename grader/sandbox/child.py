@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.sandbox import confine, isolation, npcompat, wire
+from grader.sandbox import confine, frames, isolation, npcompat, wire
 from grader.sandbox.loadkinds import KEPT_OUT, OUT_OF_TIME, TOPLEVEL
 from grader.sandbox.standin import StandIns
 
@@ -268,7 +268,7 @@ class _Server:
         self.max_bytes = int(limits["result_mb"]) * 1024 * 1024
         self.numpy_aliases = False
         # The exercise's functions in place of the student's, answered by the grader.
-        self.reader = wire.FrameReader(sock)  # the one reader of the channel
+        self.reader = frames.FrameReader(sock)  # the one reader of the channel
         self.standins = StandIns(self.reader, self.max_bytes)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +341,7 @@ class _Server:
             request = wire.decode(frame, max_bytes=1 << 40)
             sys.stdout = sys.stderr = self.output
             payload = self.reply(self.handle(request), request.get("id"))
-            wire.send_frame(self.sock, payload)
+            frames.send_frame(self.sock, payload)
 
 
 def run_child(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
-from grader.sandbox import memcg, runtime, wire
+from grader.sandbox import frames, memcg, runtime, wire
 from grader.sandbox.isolation import read_probe
 from grader.sandbox.limits import Limits
 from grader.sandbox.sandboxenv import clean_env
@@ -92,7 +92,7 @@ class ChildProcess:
         self.workdir = workdir
         self.closed = False
         self.reaped = False
-        self._reader = wire.FrameReader(sock)
+        self._reader = frames.FrameReader(sock)
         self._nonce = secrets.token_hex(8)
         self._requests = 0
         # A pidfd keeps naming this child even after its pid is recycled (the zygote reaps it).
@@ -172,7 +172,7 @@ class ChildProcess:
         # not block us forever on a payload larger than the socket's buffer. Most frames
         # (a call-back's answer) fit the buffer whole: one send that cannot block, without
         # switching the socket to a timeout and back (two syscalls) for each.
-        data = wire.frame(payload)
+        data = frames.frame(payload)
         try:
             sent = self.sock.send(data, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
@@ -201,7 +201,7 @@ class ChildProcess:
         deadline = time.monotonic() + timeout
         data = b""
         while time.monotonic() < deadline:
-            if not wire.readable(self.status_fd, deadline - time.monotonic()):
+            if not frames.readable(self.status_fd, deadline - time.monotonic()):
                 break
             chunk = os.read(self.status_fd, 64)
             if not chunk:

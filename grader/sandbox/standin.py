@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox import wire
+from grader.sandbox import frames, wire
 
 __all__ = ["StandIns"]
 
@@ -55,7 +55,7 @@ def _raise(name: str, answer: dict[str, Any]) -> Any:
 class StandIns:
     """Installs the proxies for one call and carries their requests over the channel."""
 
-    def __init__(self, reader: wire.FrameReader, max_bytes: int) -> None:
+    def __init__(self, reader: frames.FrameReader, max_bytes: int) -> None:
         self.reader = reader  # the channel's reader, shared with the child's serve loop
         self.sock = reader.sock
         self.max_bytes = max_bytes
@@ -124,7 +124,7 @@ class StandIns:
                     "status": "own",
                     "message": f"the exercise's {name} cannot take these arguments: {exc}",
                 }
-            wire.send_frame(self.sock, payload)
+            frames.send_frame(self.sock, payload)
             frame = self.reader.recv(max_bytes=1 << 40)
             if frame is None:
                 os._exit(70)  # the grader is gone
